@@ -1,0 +1,40 @@
+# Rempart developer entry points. `make demo` and `make test` work on a fresh Debian machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench bench-quick serve clean
+
+$(STAMP): pyproject.toml requirements.lock scripts/system-deps.sh
+	./scripts/system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rempart demo
+
+serve: $(STAMP)
+	$(BIN)/rempart serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+test: $(STAMP) lint
+	$(BIN)/pytest -n 2 tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_hashing.py
+	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_import.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/bench_hashing.py --quick
+	$(BIN)/python bench/bench_index.py --quick
+	$(BIN)/python bench/bench_import.py --rows 100000
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI routes over the services (native ``/v1`` and HMA-compatible)."""

@@ -1,0 +1,45 @@
+"""The FastAPI application: native ``/v1`` routes, HMA-compatible routes, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from rempart import __version__
+from rempart.api import hma, metrics, ops, problems, v1
+from rempart.context import Rempart
+
+
+def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None = None) -> FastAPI:
+    """Build the app; without ``rempart`` it opens the services from the environment at start."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = rempart is None
+        ctx = rempart or Rempart.open()
+        app.state.rempart = ctx
+        interval = sync_interval_s or ctx.settings.index_sync_interval_s
+        ctx.matcher.start(interval)
+        try:
+            yield
+        finally:
+            ctx.matcher.stop()
+            if owned:
+                ctx.close()
+
+    app = FastAPI(
+        title="Rempart",
+        version=__version__,
+        description="Trust & safety engine: hash matching (HMA-compatible), banks, scanning.",
+        lifespan=lifespan,
+    )
+    if rempart is not None:
+        app.state.rempart = rempart
+    problems.install(app)
+    app.middleware("http")(metrics.middleware)
+    app.include_router(ops.router)
+    app.include_router(v1.router)
+    app.include_router(hma.router)
+    return app

@@ -1,0 +1,60 @@
+"""API-key authentication and role checks, one explicit dependency per route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from rempart.access.roles import Role, allows
+from rempart.access.services import Principal
+from rempart.api.problems import ProblemError
+from rempart.context import Rempart
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def ctx(request: Request) -> Rempart:
+    """The process's services, stored on the app at start."""
+    rempart: Rempart = request.app.state.rempart
+    return rempart
+
+
+def _secret(request: Request, header: str | None) -> str | None:
+    if header:
+        return header
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else None
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """Dependency: a valid key holding ``role`` (admin holds all); 401 without, 403 if lacking."""
+
+    def check(request: Request, header: str | None = Depends(api_key_header)) -> Principal:
+        secret = _secret(request, header)
+        if not secret:
+            raise ProblemError(401, "send an API key in the X-API-Key header", "no_api_key")
+        principal = ctx(request).keys.verify(secret)
+        if principal is None:
+            raise ProblemError(401, "the API key is unknown or revoked", "bad_api_key")
+        if not allows(principal.roles, role):
+            raise ProblemError(403, f"this API key lacks the {role.value} role", "forbidden")
+        request.state.principal = principal
+        return principal
+
+    check.__name__ = f"require_{role.value}"
+    return check
+
+
+def public() -> None:
+    """Dependency marking a route as deliberately open (health checks, HMA's /status)."""
+    return None
+
+
+RequireHasher = Depends(require(Role.HASHER))
+RequireMatcher = Depends(require(Role.MATCHER))
+RequireCurator = Depends(require(Role.CURATOR))
+RequireAdmin = Depends(require(Role.ADMIN))
+Public = Depends(public)

@@ -1,0 +1,64 @@
+"""Runtime settings, read from ``REMPART_*`` environment variables.
+
+One object holds every knob so the API, the CLI and the workers agree on limits and paths.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MediaLimits(BaseSettings):
+    """Bounds on untrusted media; every decoder checks them before doing work."""
+
+    model_config = SettingsConfigDict(env_prefix="REMPART_MEDIA_", extra="ignore")
+
+    max_bytes: int = Field(64 * 1024 * 1024, description="Largest upload accepted, in bytes.")
+    max_pixels: int = Field(80_000_000, description="Largest image area (decompression bombs).")
+    max_frames: int = Field(20_000, description="Most video frames decoded per file.")
+    max_duration_s: float = Field(3600.0, description="Longest video accepted, in seconds.")
+    max_video_pixels: int = Field(8_294_400, description="Largest video frame area (4K).")
+
+
+class Settings(BaseSettings):
+    """Process-wide settings. ``REMPART_HOME`` holds the SQLite file, index snapshots and media."""
+
+    model_config = SettingsConfigDict(env_prefix="REMPART_", extra="ignore")
+
+    home: Path = Field(Path("./var"), description="Data folder for the embedded default.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; SQLite under home if unset."
+    )
+    pdq_threshold: int = Field(31, description="Default PDQ match distance (HMA's value).")
+    pdq_min_quality: int = Field(50, description="PDQ hashes below this quality never match.")
+    vpdq_frame_threshold: int = Field(31, description="vPDQ per-frame match distance.")
+    vpdq_query_match_pct: float = Field(80.0, description="vPDQ share of query frames matched.")
+    vpdq_index_match_pct: float = Field(0.0, description="vPDQ share of banked frames matched.")
+    index_sync_interval_s: float = Field(0.5, description="How often lookups pick up bank changes.")
+    allow_hash_url: bool = Field(False, description="Enable GET /h/hash?url= (server-side fetch).")
+    hash_url_allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts GET /h/hash?url= may fetch from when enabled."
+    )
+    log_json: bool = Field(True, description="Emit structured JSON logs.")
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in effect: explicit, else SQLite under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'rempart.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where match-index snapshots are persisted for fast restarts."""
+        return self.home / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

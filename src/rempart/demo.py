@@ -1,0 +1,175 @@
+"""``make demo``: bank generated images, scan transformed copies and unrelated images,
+print what matched at what distance, then serve the API with a fresh demo key.
+
+The "known" images are synthetic pictures generated here: never real abuse material.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from rich.console import Console
+from rich.table import Table
+
+from rempart.banks.schemas import BankCreate, ContentIn
+from rempart.context import Rempart
+from rempart.errors import NotFound
+
+console = Console()
+BANK = "DEMO_KNOWN_CONTENT"
+NEGATIVE = "DEMO_FALSE_POSITIVES"
+
+
+def synthetic_photo(seed: int, size: tuple[int, int] = (800, 600)) -> Image.Image:
+    """A photo-like picture (waves, discs, noise) that PDQ hashes with high quality."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.zeros((h, w, 3), np.float32)
+    for c in range(3):
+        fx, fy = rng.uniform(0.5, 4, 2)
+        img[..., c] = 127 + 100 * np.sin(x / w * fx * 6.28 + rng.uniform(0, 6.28)) * np.cos(
+            y / h * fy * 6.28
+        )
+    for _ in range(14):
+        cx, cy = rng.integers(0, w), rng.integers(0, h)
+        r = rng.integers(15, min(w, h) // 4)
+        img[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = rng.integers(0, 255, 3)
+    img += rng.normal(0, 5, img.shape)
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def _jpeg(img: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _crop(img: Image.Image) -> Image.Image:
+    w, h = img.size
+    return img.crop((w // 25, h // 25, w - w // 25, h - h // 25))
+
+
+TRANSFORMS: dict[str, Callable[[Image.Image], bytes]] = {
+    "re-encoded JPEG q40": lambda im: _jpeg(im, 40),
+    "resized to 50%": lambda im: _jpeg(im.resize((im.width // 2, im.height // 2))),
+    "mirrored": lambda im: _jpeg(ImageOps.mirror(im)),
+    "rotated 90°": lambda im: _jpeg(im.rotate(90, expand=True)),
+    "cropped 4%": lambda im: _jpeg(_crop(im)),
+    "PNG copy": _png,
+}
+
+
+def prepare(rempart: Rempart, folder: Path) -> list[tuple[Path, str]]:
+    """Create the demo banks and the folder of files to scan; returns (file, what it is)."""
+    banks = rempart.banks
+    for name in (BANK, NEGATIVE):
+        with contextlib.suppress(NotFound):
+            banks.delete_bank(name)
+    banks.create_bank(
+        BankCreate(
+            name=BANK,
+            description="Synthetic stand-ins for a list of known illegal images",
+            dsa_category="STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+            specifications=["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
+            source="internal",
+            labels=["demo"],
+        )
+    )
+    banks.create_bank(
+        BankCreate(
+            name=NEGATIVE,
+            description="Known false positives: hits here suppress other hits",
+            negative=True,
+            source="internal",
+            labels=["demo"],
+        )
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    files: list[tuple[Path, str]] = []
+    for i in range(4):
+        original = synthetic_photo(100 + i)
+        sig = rempart.scanner.hash(_jpeg(original, 95))
+        signals = rempart.scanner.describe(sig).signals
+        banks.add_content(
+            BANK,
+            ContentIn(
+                signals=signals, note=f"demo original #{i}", provenance="rempart demo generator"
+            ),
+        )
+        for j, (label, fn) in enumerate(TRANSFORMS.items()):
+            if (i + j) % 2:  # a varied half of the transforms per image keeps the table short
+                continue
+            path = folder / f"known{i}_{j}.{'png' if label == 'PNG copy' else 'jpg'}"
+            path.write_bytes(fn(original))
+            files.append((path, f"known #{i}, {label}"))
+    whitelisted = synthetic_photo(300)
+    wl_sig = rempart.scanner.describe(rempart.scanner.hash(_jpeg(whitelisted, 95))).signals
+    banks.add_content(BANK, ContentIn(signals=wl_sig, note="matched by mistake"))
+    banks.add_content(NEGATIVE, ContentIn(signals=wl_sig, note="reviewed: benign"))
+    path = folder / "reviewed_benign.jpg"
+    path.write_bytes(_jpeg(whitelisted, 70))
+    files.append((path, "in both banks: negative bank wins"))
+    for k in range(3):
+        path = folder / f"unrelated{k}.jpg"
+        path.write_bytes(_jpeg(synthetic_photo(900 + k)))
+        files.append((path, "unrelated image"))
+    return files
+
+
+def run_demo(*, host: str = "127.0.0.1", port: int = 8000, serve: bool = True) -> None:
+    """The whole demo; ``serve=False`` stops after the table (used by tests)."""
+    rempart = Rempart.open(load_index=False)
+    folder = rempart.settings.home / "demo" / "scan"
+    with console.status("generating demo images and banks ..."):
+        files = prepare(rempart, folder)
+    rempart.matcher.load()
+    table = Table(title=f"Scan of {folder}", show_lines=False)
+    for col in ("file", "what it is", "result", "bank", "distance", "orientation"):
+        table.add_column(col)
+    for path, what in files:
+        res = rempart.scanner.scan(path.read_bytes())
+        if res.matches:
+            m = res.matches[0]
+            table.add_row(path.name, what, "[red]MATCH[/]", m.bank, str(m.distance), m.orientation)
+        elif res.suppressed:
+            table.add_row(
+                path.name,
+                what,
+                "[yellow]suppressed[/]",
+                res.negative_hits[0].bank,
+                str(res.negative_hits[0].distance),
+                "",
+            )
+        else:
+            table.add_row(path.name, what, "[green]no match[/]", "", "", "")
+    console.print(table)
+    _, secret = rempart.keys.create("demo", ["admin"])
+    rempart.matcher.save_snapshot()
+    rempart.close()
+    url = f"http://{host}:{port}"
+    console.print(f"\nAPI docs:   {url}/docs\nDemo API key (admin): [bold]{secret}[/]")
+    console.print(
+        f"Try:  curl -H 'X-API-Key: {secret}' -F photo=@{folder / 'known0_0.jpg'} {url}/m/lookup"
+    )
+    if serve:
+        import uvicorn
+
+        from rempart.api.app import create_app
+
+        console.print(f"Serving on {url} (Ctrl-C to stop)")
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")

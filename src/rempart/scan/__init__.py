@@ -1,0 +1,1 @@
+"""The one scan service: hash untrusted content, then match every signal against the banks."""

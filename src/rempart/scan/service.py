@@ -1,0 +1,137 @@
+"""``scan(content) -> ScanResult``: the single entry point the API, the CLI and workers call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from rempart.banks.lookup import LookupResult, LookupService, Match, Query, merge_results
+from rempart.config import MediaLimits, Settings
+from rempart.signals.hashing import PhotoSignals, VideoSignals, hash_content
+from rempart.signals.types import MD5, PDQ, SHA256, VIDEO_MD5, VPDQ
+from rempart.signals.vpdq import serialize_vpdq
+
+# Order of pdqhash.compute_dihedral after the original (PDQ's dihedral order).
+DIHEDRAL_LABELS = ("rot90", "rot180", "rot270", "flip_x", "flip_y", "flip_diag", "flip_antidiag")
+
+
+class ScanResult(BaseModel):
+    """What a scan found: the signals, the matches with bank, entry and distance, and timings."""
+
+    content_type: str
+    format: str
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    signals: dict[str, str] = Field(default_factory=dict)
+    pdq_quality: int | None = None
+    notes: list[str] = Field(default_factory=list)
+    matched: bool = False
+    matches: list[Match] = Field(default_factory=list)
+    suppressed: list[Match] = Field(default_factory=list)
+    negative_hits: list[Match] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class ScanService:
+    """Hashes content with the media limits in force and matches it with ``LookupService``."""
+
+    def __init__(self, lookup: LookupService, settings: Settings, limits: MediaLimits) -> None:
+        self.lookup = lookup
+        self.settings = settings
+        self.limits = limits
+
+    def hash(self, data: bytes, content_type: str | None = None) -> PhotoSignals | VideoSignals:
+        """Signals of untrusted bytes (raises ``MediaError`` on bad input)."""
+        return hash_content(
+            data, content_type, self.limits, min_quality=self.settings.pdq_min_quality
+        )
+
+    def scan(
+        self,
+        data: bytes,
+        content_type: str | None = None,
+        *,
+        banks: Sequence[str] | None = None,
+        bypass_coinflip: bool = False,
+    ) -> ScanResult:
+        """Hash ``data`` and match all its signals; bad media raises ``MediaError``."""
+        t0 = time.perf_counter()
+        sig = self.hash(data, content_type)
+        t1 = time.perf_counter()
+        result = self.match_signals(sig, banks=banks, bypass_coinflip=bypass_coinflip)
+        t2 = time.perf_counter()
+        result.size_bytes = len(data)
+        result.timings_ms = {
+            "hash": round((t1 - t0) * 1000, 3),
+            "match": round((t2 - t1) * 1000, 3),
+            "total": round((t2 - t0) * 1000, 3),
+        }
+        return result
+
+    def describe(self, sig: PhotoSignals | VideoSignals) -> ScanResult:
+        """The signals of hashed content as a result with no matching done."""
+        if isinstance(sig, PhotoSignals):
+            out = ScanResult(
+                content_type="photo",
+                format=sig.format,
+                size_bytes=0,
+                width=sig.width,
+                height=sig.height,
+            )
+            out.signals = {SHA256: sig.sha256, MD5: sig.md5}
+            if sig.pdq is not None:
+                out.signals[PDQ] = sig.pdq.hex
+                out.pdq_quality = sig.pdq.quality
+            if sig.pdq_note:
+                out.notes.append(sig.pdq_note)
+            return out
+        out = ScanResult(
+            content_type="video",
+            format=sig.format,
+            size_bytes=0,
+            width=sig.width,
+            height=sig.height,
+            duration_s=sig.duration_s,
+        )
+        out.signals = {SHA256: sig.sha256, VIDEO_MD5: sig.video_md5}
+        if sig.vpdq:
+            out.signals[VPDQ] = serialize_vpdq(sig.vpdq)
+        else:
+            out.notes.append("no frame of usable quality: vPDQ is not used for matching")
+        return out
+
+    def match_signals(
+        self,
+        sig: PhotoSignals | VideoSignals,
+        *,
+        banks: Sequence[str] | None = None,
+        bypass_coinflip: bool = False,
+    ) -> ScanResult:
+        """Match already computed signals of one piece of content."""
+        out = self.describe(sig)
+        look = self.lookup
+        kw = {"bank_names": banks, "bypass_coinflip": bypass_coinflip}
+        results: list[LookupResult] = [look.lookup(SHA256, [Query(sig.sha256)], **kw)]
+        if isinstance(sig, PhotoSignals):
+            results.append(look.lookup(MD5, [Query(sig.md5)], **kw))
+            if sig.pdq is not None and sig.pdq.quality >= self.settings.pdq_min_quality:
+                queries = [Query(sig.pdq.hex)]
+                queries += [
+                    Query(h, label)
+                    for h, label in zip(sig.pdq_dihedral, DIHEDRAL_LABELS, strict=False)
+                ]
+                results.append(look.lookup(PDQ, queries, **kw))
+        else:
+            results.append(look.lookup(VIDEO_MD5, [Query(sig.video_md5)], **kw))
+            if sig.vpdq:
+                results.append(look.lookup_vpdq(sig.vpdq, query_value=sig.sha256, **kw))
+        merged = merge_results(results)
+        out.matches = merged.matches
+        out.suppressed = merged.suppressed
+        out.negative_hits = merged.negative_hits
+        out.matched = bool(merged.matches)
+        return out
