@@ -9,7 +9,11 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import hma, metrics, ops, problems, v1
+from rempart.config import get_settings
 from rempart.context import Rempart
+from rempart.logs import configure_logging
+
+ROUTERS = (ops.router, v1.router, hma.router)
 
 
 def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None = None) -> FastAPI:
@@ -18,6 +22,8 @@ def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = rempart is None
+        if owned:
+            configure_logging(get_settings().log_json)
         ctx = rempart or Rempart.open()
         app.state.rempart = ctx
         interval = sync_interval_s or ctx.settings.index_sync_interval_s
@@ -39,7 +45,6 @@ def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None 
         app.state.rempart = rempart
     problems.install(app)
     app.middleware("http")(metrics.middleware)
-    app.include_router(ops.router)
-    app.include_router(v1.router)
-    app.include_router(hma.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -214,7 +214,7 @@ class LookupService:
                     select(ContentSignal, BankContent)
                     .join(BankContent, BankContent.id == ContentSignal.content_id)
                     .where(ContentSignal.id.in_(chunk))
-                ).tuples():
+                ):
                     rows[sig.id] = (sig, content)
         best: dict[int, Match] = {}
         for c, q, bank in kept:

@@ -15,6 +15,8 @@ from rempart.banks.lookup import Query
 from rempart.banks.services import normalize_signals
 from rempart.cli import banks, keys
 from rempart.cli.common import console, err, fail, handled, services
+from rempart.config import get_settings
+from rempart.logs import configure_logging
 from rempart.media.errors import MediaError
 from rempart.signals.types import SIGNAL_TYPES, VPDQ
 from rempart.signals.vpdq import parse_vpdq
@@ -26,6 +28,12 @@ app.add_typer(banks.app, name="bank")
 app.add_typer(keys.app, name="apikey")
 index_app = typer.Typer(help="Match index operations.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+
+
+@app.callback()
+def main() -> None:
+    """Rempart: trust & safety engine. Logs go to stderr as JSON lines; results to stdout."""
+    configure_logging(get_settings().log_json)
 
 
 def walk(paths: list[Path]) -> Iterator[Path]:

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from rempart.banks.lookup import LookupResult, LookupService, Match, Query, merge_results
 from rempart.config import MediaLimits, Settings
 from rempart.signals.hashing import PhotoSignals, VideoSignals, hash_content
+from rempart.signals.pdq import DIHEDRAL_ORDER
 from rempart.signals.types import MD5, PDQ, SHA256, VIDEO_MD5, VPDQ
 from rempart.signals.vpdq import serialize_vpdq
 
-# Order of pdqhash.compute_dihedral after the original (PDQ's dihedral order).
-DIHEDRAL_LABELS = ("rot90", "rot180", "rot270", "flip_x", "flip_y", "flip_diag", "flip_antidiag")
+DIHEDRAL_LABELS = DIHEDRAL_ORDER[1:]  # labels of PhotoSignals.pdq_dihedral, in order
 
 
 class ScanResult(BaseModel):
@@ -114,21 +114,35 @@ class ScanService:
         """Match already computed signals of one piece of content."""
         out = self.describe(sig)
         look = self.lookup
-        kw = {"bank_names": banks, "bypass_coinflip": bypass_coinflip}
-        results: list[LookupResult] = [look.lookup(SHA256, [Query(sig.sha256)], **kw)]
+
+        def exact(signal_type: str, value: str) -> LookupResult:
+            return look.lookup(
+                signal_type, [Query(value)], bank_names=banks, bypass_coinflip=bypass_coinflip
+            )
+
+        results: list[LookupResult] = [exact(SHA256, sig.sha256)]
         if isinstance(sig, PhotoSignals):
-            results.append(look.lookup(MD5, [Query(sig.md5)], **kw))
+            results.append(exact(MD5, sig.md5))
             if sig.pdq is not None and sig.pdq.quality >= self.settings.pdq_min_quality:
                 queries = [Query(sig.pdq.hex)]
                 queries += [
                     Query(h, label)
                     for h, label in zip(sig.pdq_dihedral, DIHEDRAL_LABELS, strict=False)
                 ]
-                results.append(look.lookup(PDQ, queries, **kw))
+                results.append(
+                    look.lookup(PDQ, queries, bank_names=banks, bypass_coinflip=bypass_coinflip)
+                )
         else:
-            results.append(look.lookup(VIDEO_MD5, [Query(sig.video_md5)], **kw))
+            results.append(exact(VIDEO_MD5, sig.video_md5))
             if sig.vpdq:
-                results.append(look.lookup_vpdq(sig.vpdq, query_value=sig.sha256, **kw))
+                results.append(
+                    look.lookup_vpdq(
+                        sig.vpdq,
+                        query_value=sig.sha256,
+                        bank_names=banks,
+                        bypass_coinflip=bypass_coinflip,
+                    )
+                )
         merged = merge_results(results)
         out.matches = merged.matches
         out.suppressed = merged.suppressed

@@ -1,0 +1,1 @@
+"""Hash banks: lists of known content, their import/export and their match indexes."""

@@ -1,0 +1,1 @@
+"""Signal types and hashing: digests, PDQ and vPDQ, compatible with HMA / python-threatexchange."""
