@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick serve clean
+.PHONY: demo test lint bench bench-quick serve clean lock
 
 $(STAMP): pyproject.toml requirements.lock scripts/system-deps.sh
 	./scripts/system-deps.sh
@@ -35,6 +35,14 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py --quick
 	$(BIN)/python bench/bench_index.py --quick
 	$(BIN)/python bench/bench_import.py --rows 100000
+
+# Re-pin every dependency to the newest versions pyproject.toml allows (then commit the lock).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q "pip==26.3" && .lock-venv/bin/pip install -q -e ".[dev]"
+	(echo "# Pinned versions of every dependency (dev included); regenerate with 'make lock'."; \
+	 .lock-venv/bin/pip freeze --exclude-editable | grep -v '^rempart') > requirements.lock
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install the Debian packages Rempart needs (video decoding for vPDQ, PostgreSQL for CI),
-# only those missing, so `make` works on a fresh Debian machine.
+# Install the Debian packages Rempart needs, only those missing, so `make` works on a fresh
+# Debian machine: a compiler and Python headers (pdqhash and vpdq build from source), venv,
+# FFmpeg libraries (video decoding for vPDQ), and PostgreSQL for CI (WITH_POSTGRES=1).
 set -euo pipefail
-pkgs=(ffmpeg pkg-config libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev
+pkgs=(build-essential cmake python3-dev python3-venv ffmpeg pkg-config libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev
       libswscale-dev libswresample-dev libavutil-dev)
 if [[ "${WITH_POSTGRES:-0}" == "1" ]]; then pkgs+=(postgresql); fi
 missing=()

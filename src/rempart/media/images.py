@@ -155,7 +155,7 @@ def _reduced_luma(
         scale *= 2
     if scale == 1 or im.mode not in ("RGB", "L"):
         return None
-    im.draft("L", ((width + scale - 1) // scale, (height + scale - 1) // scale))
+    im.draft("L", (width // scale, height // scale))  # Pillow picks the scale by floor division
     im.load()
     if im.mode != "L" or round(width / im.size[0]) != scale:
         return None  # the decoder did not reduce as asked: let the caller decode in full

@@ -28,6 +28,9 @@ class ScanResult(BaseModel):
     duration_s: float | None = None
     signals: dict[str, str] = Field(default_factory=dict)
     pdq_quality: int | None = None
+    pdq_scale: int | None = Field(
+        None, description="1: PDQ of the full decode; 2, 4, 8: of a reduced JPEG decode"
+    )
     notes: list[str] = Field(default_factory=list)
     matched: bool = False
     matches: list[Match] = Field(default_factory=list)
@@ -44,10 +47,20 @@ class ScanService:
         self.settings = settings
         self.limits = limits
 
-    def hash(self, data: bytes, content_type: str | None = None) -> PhotoSignals | VideoSignals:
-        """Signals of untrusted bytes (raises ``MediaError`` on bad input)."""
+    def hash(
+        self, data: bytes, content_type: str | None = None, *, fast: bool = False
+    ) -> PhotoSignals | VideoSignals:
+        """Signals of untrusted bytes (raises ``MediaError`` on bad input).
+
+        By default the exact PDQ, equal to HMA's, because hashes may be banked or shared;
+        ``fast`` allows the reduced-JPEG path (a few bits off), which is for matching only.
+        """
         return hash_content(
-            data, content_type, self.limits, min_quality=self.settings.pdq_min_quality
+            data,
+            content_type,
+            self.limits,
+            fast=fast and self.settings.pdq_fast,
+            min_quality=self.settings.pdq_min_quality,
         )
 
     def scan(
@@ -60,7 +73,7 @@ class ScanService:
     ) -> ScanResult:
         """Hash ``data`` and match all its signals; bad media raises ``MediaError``."""
         t0 = time.perf_counter()
-        sig = self.hash(data, content_type)
+        sig = self.hash(data, content_type, fast=True)
         t1 = time.perf_counter()
         result = self.match_signals(sig, banks=banks, bypass_coinflip=bypass_coinflip)
         t2 = time.perf_counter()
@@ -86,6 +99,7 @@ class ScanService:
             if sig.pdq is not None:
                 out.signals[PDQ] = sig.pdq.hex
                 out.pdq_quality = sig.pdq.quality
+                out.pdq_scale = sig.pdq_scale
             if sig.pdq_note:
                 out.notes.append(sig.pdq_note)
             return out
