@@ -14,7 +14,7 @@ def _stderr_logger(*_args: object) -> structlog.PrintLogger:
 
 
 def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None:
-    """Send structlog events to stderr as JSON lines (or readable text when ``json_logs`` is off)."""
+    """Send structlog events to stderr: JSON lines, or readable text when ``json_logs`` is off."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
     )

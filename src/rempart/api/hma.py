@@ -1,19 +1,28 @@
-"""HMA 2.0 (OpenMediaMatch) compatible routes, with HMA's JSON shapes, so an HMA client works
-unchanged; ours adds an API key header. Errors are problem details that also carry HMA's
-``message`` key. Differences, where HMA's behaviour is a bug, are noted per route."""
+"""HMA 2.0 (OpenMediaMatch) compatible routes, with HMA's JSON shapes, status codes and
+parameters, so an HMA client works unchanged; ours adds an API key header. Errors are problem
+details that also carry HMA's ``message`` key.
+
+Reference: ``facebook/ThreatExchange`` ``hasher-matcher-actioner/src/OpenMediaMatch``
+(``app.py``, ``blueprints/{hashing,matching,curation}.py``, ``schemas/*.py``) and its tests.
+Where we differ on purpose it is said on the route; the differences never change a shape.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.datastructures import UploadFile
+from sqlalchemy import func, select
+from starlette.datastructures import FormData, UploadFile
 
 from rempart.api.auth import Public, RequireCurator, RequireHasher, RequireMatcher, ctx
 from rempart.api.fetch import fetch_url
@@ -24,31 +33,42 @@ from rempart.banks.schemas import (
     BankCreate,
     BankSettings,
     ContentIn,
+    ContentOut,
     ContentUpdate,
     check_bank_name,
 )
-from rempart.banks.services import normalize_signals
+from rempart.clock import as_utc
 from rempart.context import Rempart
-from rempart.errors import Conflict, Invalid, NotFound
+from rempart.errors import Conflict, NotFound
 from rempart.signals.hashing import PhotoSignals, VideoSignals
 from rempart.signals.pdq import pdq_distance
-from rempart.signals.types import MD5, PDQ, SHA256, SIGNAL_TYPES, VIDEO_MD5, VPDQ
+from rempart.signals.types import MD5, PDQ, SHA256, SIGNAL_TYPES, VIDEO_MD5, VPDQ, SignalError
 from rempart.signals.vpdq import parse_vpdq, serialize_vpdq, vpdq_match
+from rempart.store.models import BankContent, ContentSignal
 
 router = APIRouter(tags=["hma"])
+# HMA hashes every signal type enabled for the content type; ours are these (HMA's default
+# config has pdq and video_md5; vpdq is its extension). md5 and sha256 only when asked for.
 DEFAULT_TYPES = {"photo": [PDQ], "video": [VIDEO_MD5, VPDQ]}
 CONTENT_TYPES = ("photo", "video")
 MAX_NOTE = 255
+STALE_AFTER_S = 65.0  # HMA's INDEX_CACHE_MAX_STALE_SEC default
+NOT_JSON = (
+    "Did not attempt to load JSON data because the request Content-Type was not "
+    "'application/json'."
+)  # Flask's 415 text, which HMA's JSON routes answer with
+# fetch refusals HMA answers with 400 ("Invalid or unsafe URL provided", "Failed to fetch URL")
+URL_REFUSALS = {"bad_url", "unresolvable", "fetch_failed", "host_not_allowed", "private_address"}
 
 
 class HmaMetadata(BaseModel):
-    """HMA's ``BankedContentMetadata``: the only keys it accepts."""
+    """HMA's ``BankedContentMetadata``: the only keys it accepts (``collab`` is dropped)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     content_id: str | None = None
     content_uri: str | None = None
-    json_data: Any | None = None
+    json_data: dict[str, Any] | None = None
 
 
 class BankCreateBody(BaseModel):
@@ -82,13 +102,16 @@ def distance_str(m: Match) -> str:
     return str(m.distance)
 
 
-def by_bank(result: LookupResult) -> dict[str, list[dict[str, Any]]]:
+def match_json(m: Match) -> dict[str, Any]:
+    """HMA's ``MatchWithDistance``."""
+    return {"bank_content_id": m.content_id, "distance": distance_str(m)}
+
+
+def by_bank(matches: list[Match]) -> dict[str, list[dict[str, Any]]]:
     """``{bank: [{bank_content_id, distance}]}``, as HMA's lookup answers."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for m in result.matches:
-        out.setdefault(m.bank, []).append(
-            {"bank_content_id": m.content_id, "distance": distance_str(m)}
-        )
+    for m in matches:
+        out.setdefault(m.bank, []).append(match_json(m))
     return out
 
 
@@ -99,42 +122,98 @@ def disable_ts(enabled: bool, until: datetime | None) -> int:
     return int(until.timestamp()) if until else 1
 
 
+def metadata_json(c: ContentOut) -> dict[str, Any] | None:
+    """HMA's ``BankedContentMetadata`` as it answers it (``by_alias``), or None if there is none.
+
+    Metadata set through ``/v1`` with other keys than HMA's shows under ``json``.
+    """
+    meta = dict(c.metadata)
+    content_id = meta.pop("content_id", None) or c.external_id
+    content_uri = meta.pop("content_uri", None)
+    extra = meta.pop("json", None) if "json" in meta else (meta or None)
+    if content_id is None and content_uri is None and extra is None:
+        return None
+    return {"content_id": content_id, "content_uri": content_uri, "json": extra, "collab": None}
+
+
+# --- request helpers ------------------------------------------------------------------------
+def _is_json(request: Request) -> bool:
+    """Flask's ``request.is_json``: application/json or application/*+json."""
+    mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and "+json" in mime)
+
+
+async def _json_body(request: Request) -> Any:
+    """Flask's ``request.get_json()``: 415 unless JSON, 400 if it does not parse."""
+    if not _is_json(request):
+        raise ProblemError(415, NOT_JSON)
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProblemError(400, "Failed to decode JSON object") from exc
+
+
 def _banks_param(banks: str | None) -> list[str] | None:
     return [b for b in banks.split(",") if b] if banks else None
 
 
+def _content_type(name: str | None) -> str | None:
+    if name and name not in CONTENT_TYPES:
+        raise ProblemError(400, f"no such content_type: '{name}'")
+    return name or None
+
+
 def _types(content_type: str, types: str | None) -> list[str]:
-    if not types:
+    """HMA's ``types``: comma-separated, blanks skipped; absent means the default types."""
+    if types is None:
         return DEFAULT_TYPES[content_type]
-    names = [t.strip() for t in types.split(",") if t.strip()]
+    names: list[str] = []
+    for raw in types.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        info = SIGNAL_TYPES.get(name)
+        if info is None or content_type not in info.content_types:
+            raise ProblemError(400, f"signal type '{name}' doesn't exist or is disabled")
+        if name not in names:
+            names.append(name)
     if not names:
         raise ProblemError(400, "empty signal type selection")
-    for n in names:
-        info = SIGNAL_TYPES.get(n)
-        if info is None or content_type not in info.content_types:
-            raise ProblemError(400, f"signal type '{n}' doesn't exist or is disabled")
     return names
 
 
-def _hashes(sig: PhotoSignals | VideoSignals, names: list[str]) -> dict[str, str]:
+def _content_id(raw: str) -> int:
+    """HMA's ``<int:content_id>`` route: anything but digits is not found."""
+    if not raw.isdigit():
+        raise ProblemError(404, f"content '{raw}' not found")
+    return int(raw)
+
+
+def _hashes(rempart: Rempart, sig: PhotoSignals | VideoSignals, names: list[str]) -> dict[str, str]:
+    """HMA's hash answer: ``""`` where a hash cannot be made (PDQ quality below 50, as pytx)."""
+    values: dict[str, str]
     if isinstance(sig, PhotoSignals):
-        values = {PDQ: sig.pdq.hex if sig.pdq else "", MD5: sig.md5, SHA256: sig.sha256}
+        usable = sig.pdq is not None and sig.pdq.quality >= rempart.settings.pdq_min_quality
+        pdq = sig.pdq.hex if sig.pdq is not None and usable else ""
+        values = {PDQ: pdq, MD5: sig.md5, SHA256: sig.sha256}
     else:
-        values = {VIDEO_MD5: sig.video_md5, SHA256: sig.sha256, VPDQ: serialize_vpdq(sig.vpdq)}
+        vpdq = serialize_vpdq(sig.vpdq) if sig.vpdq else ""
+        values = {VIDEO_MD5: sig.video_md5, SHA256: sig.sha256, VPDQ: vpdq}
     return {n: values[n] for n in names if n in values}
 
 
-async def _upload(request: Request, rempart: Rempart) -> tuple[str, bytes]:
+def _files(form: FormData) -> list[tuple[str, UploadFile]]:
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
+
+
+async def _read_upload(rempart: Rempart, files: list[tuple[str, UploadFile]]) -> tuple[str, bytes]:
     """HMA's upload rule: one file part whose field name is the content type."""
-    form = await request.form()
-    files = [(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
     if not files:
         raise ProblemError(400, "Missing multipart/form-data file upload")
     if len(files) > 1:
         raise ProblemError(400, "Only one file allowed per request")
     field, upload = files[0]
-    if field not in CONTENT_TYPES:
-        raise ProblemError(400, f"no such content_type: '{field}'")
+    _content_type(field)
     data = await upload.read(rempart.limits.max_bytes + 1)
     if len(data) > rempart.limits.max_bytes:
         raise ProblemError(413, "Content too large", "too_large")
@@ -143,46 +222,100 @@ async def _upload(request: Request, rempart: Rempart) -> tuple[str, bytes]:
     return field, data
 
 
-def _hash(rempart: Rempart, data: bytes, content_type: str | None) -> PhotoSignals | VideoSignals:
-    return rempart.scanner.hash(data, content_type)
+async def _upload(request: Request) -> tuple[str, bytes]:
+    return await _read_upload(ctx(request), _files(await request.form()))
 
 
-async def _hash_request(
-    request: Request, url: str | None, content_type: str | None
-) -> tuple[str, PhotoSignals | VideoSignals]:
+async def _fetch(request: Request, url: str) -> bytes:
+    """The bytes at ``url``; refused URLs answer 400 as HMA's do (disabled fetching stays 403)."""
     rempart = ctx(request)
-    if url:
-        data = await run_in_threadpool(fetch_url, url, rempart.settings, rempart.limits)
-        sig = await run_in_threadpool(_hash, rempart, data, content_type)
-    else:
-        field, data = await _upload(request, rempart)
-        sig = await run_in_threadpool(_hash, rempart, data, field)
-    kind = "photo" if isinstance(sig, PhotoSignals) else "video"
-    return kind, sig
+    try:
+        return await run_in_threadpool(fetch_url, url, rempart.settings, rempart.limits)
+    except ProblemError as exc:
+        if exc.code in URL_REFUSALS:
+            raise ProblemError(400, exc.detail, exc.code) from exc
+        raise
+
+
+async def _hash(
+    rempart: Rempart, data: bytes, content_type: str | None, *, fast: bool
+) -> tuple[str, PhotoSignals | VideoSignals]:
+    """Signals of the bytes: the exact PDQ (HMA's) unless ``fast`` (matching only)."""
+    sig = await run_in_threadpool(lambda: rempart.scanner.hash(data, content_type, fast=fast))
+    return ("photo" if isinstance(sig, PhotoSignals) else "video"), sig
+
+
+def _check_signal(rempart: Rempart, st: str, value: str) -> str:
+    """HMA's ``query_index`` checks: the type, the signal, the index loaded."""
+    info = SIGNAL_TYPES.get(st)
+    if info is None:
+        raise ProblemError(400, f"No such SignalType '{st}'")
+    try:
+        norm = info.normalize(value)
+    except SignalError as exc:
+        raise ProblemError(400, f"invalid signal: {exc}") from exc
+    _require_index(rempart)
+    return norm
+
+
+def _require_index(rempart: Rempart) -> None:
+    if not rempart.matcher.ready:
+        raise ProblemError(503, "index not yet ready")
 
 
 def _lookup(
-    rempart: Rempart, st: str, value: str, banks: list[str] | None, bypass: bool
+    rempart: Rempart,
+    st: str,
+    value: str,
+    banks: list[str] | None,
+    *,
+    bypass: bool = False,
+    include_disabled: bool = False,
 ) -> LookupResult:
-    if st not in SIGNAL_TYPES:
-        raise ProblemError(400, f"No such SignalType '{st}'")
-    try:
-        norm = normalize_signals({st: value})[st]
-    except Invalid as exc:
-        raise ProblemError(400, f"invalid signal: {exc.detail}") from exc
+    norm = _check_signal(rempart, st, value)
     if st == VPDQ:
         return rempart.lookup.lookup_vpdq(
-            parse_vpdq(norm), bank_names=banks, bypass_coinflip=bypass, query_value=norm
+            parse_vpdq(norm),
+            bank_names=banks,
+            bypass_coinflip=bypass,
+            include_disabled=include_disabled,
+            query_value=norm,
         )
-    return rempart.lookup.lookup(st, [LQuery(norm)], bank_names=banks, bypass_coinflip=bypass)
+    return rempart.lookup.lookup(
+        st,
+        [LQuery(norm)],
+        bank_names=banks,
+        bypass_coinflip=bypass,
+        include_disabled=include_disabled,
+    )
+
+
+def _match_content(
+    rempart: Rempart,
+    sig: PhotoSignals | VideoSignals,
+    wanted: list[str],
+    banks: list[str] | None,
+    bypass: bool,
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """``{signal_type: {bank: [...]}}`` for the wanted types of hashed content, every type
+    present even without matches (as HMA answers)."""
+    _require_index(rempart)
+    scan = rempart.scanner.match_signals(sig, banks=banks, bypass_coinflip=bypass)
+    return {st: by_bank([m for m in scan.matches if m.signal_type == st]) for st in wanted}
 
 
 # --- status -----------------------------------------------------------------------------------
 @router.get("/status", response_class=PlainTextResponse, dependencies=[Public])
 def status(request: Request) -> PlainTextResponse:
-    """HMA's health check: ``I-AM-ALIVE``, or 503 ``INDEX-NOT-LOADED`` (public)."""
-    if not ctx(request).matcher.ready:
+    """HMA's readiness check (public): ``I-AM-ALIVE``; 503 ``INDEX-NOT-LOADED`` before the
+    index is loaded, 503 ``INDEX-STALE`` when it has not caught up with the banks for 65 s."""
+    rempart = ctx(request)
+    m = rempart.matcher
+    if not m.ready:
         return PlainTextResponse("INDEX-NOT-LOADED", status_code=503)
+    stale_after = max(STALE_AFTER_S, 10 * rempart.settings.index_sync_interval_s)
+    if time.time() - m.last_sync > stale_after:
+        return PlainTextResponse("INDEX-STALE", status_code=503)
     return PlainTextResponse("I-AM-ALIVE")
 
 
@@ -190,6 +323,28 @@ def status(request: Request) -> PlainTextResponse:
 def status_live() -> PlainTextResponse:
     """HMA's liveness check (public)."""
     return PlainTextResponse("I-AM-ALIVE")
+
+
+def _route_paths(routes: list[Any], prefix: str = "") -> Iterator[str]:
+    """Every route path, into included routers (which FastAPI may keep unflattened)."""
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            yield prefix + path
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            included = getattr(route, "include_context", None)
+            yield from _route_paths(inner.routes, prefix + str(getattr(included, "prefix", "")))
+
+
+@router.get("/site-map", dependencies=[Public])
+def site_map(request: Request) -> list[str]:
+    """HMA's sorted list of route paths, in its ``<param>`` form (public, as HMA's)."""
+    paths = {
+        re.sub(r"\{([^}:]+)(:[^}]*)?\}", r"<\1>", path)
+        for path in _route_paths(list(request.app.routes))
+    }
+    return sorted(paths)
 
 
 # --- hashing ----------------------------------------------------------------------------------
@@ -200,18 +355,24 @@ async def hash_url(
     content_type: str | None = None,
     types: str | None = None,
 ) -> dict[str, str]:
-    """Hash the file at a URL (off unless configured: it makes the server fetch addresses)."""
-    if content_type is not None and content_type not in CONTENT_TYPES:
-        raise ProblemError(400, f"no such content_type: '{content_type}'")
-    kind, sig = await _hash_request(request, url, content_type)
-    return _hashes(sig, _types(kind, types))
+    """Hash the file at a URL: ``{signal_type: hash}``. Off unless configured (403), since it
+    makes the server fetch addresses; the content type is sniffed, not taken from the header."""
+    ct = _content_type(content_type)
+    if ct is not None:
+        _types(ct, types)
+    data = await _fetch(request, url)
+    kind, sig = await _hash(ctx(request), data, ct, fast=False)
+    return _hashes(ctx(request), sig, _types(kind, types))
 
 
 @router.post("/h/hash", dependencies=[RequireHasher])
 async def hash_upload(request: Request, types: str | None = None) -> dict[str, str]:
-    """Hash an upload sent as multipart field ``photo`` or ``video``."""
-    kind, sig = await _hash_request(request, None, None)
-    return _hashes(sig, _types(kind, types))
+    """Hash an upload sent as multipart field ``photo`` or ``video``: ``{signal_type: hash}``."""
+    rempart = ctx(request)
+    field, data = await _upload(request)
+    wanted = _types(field, types)
+    _, sig = await _hash(rempart, data, field, fast=False)
+    return _hashes(rempart, sig, wanted)
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -223,30 +384,12 @@ def raw_lookup(
     banks: str | None = None,
     include_distance: bool = False,
 ) -> dict[str, list[Any]]:
-    """Index hits ignoring enabled flags and rollout: ``{"matches": [...]}``."""
-    rempart = ctx(request)
-    if signal_type not in SIGNAL_TYPES:
-        raise ProblemError(400, f"No such SignalType '{signal_type}'")
-    try:
-        norm = normalize_signals({signal_type: signal})[signal_type]
-    except Invalid as exc:
-        raise ProblemError(400, f"invalid signal: {exc.detail}") from exc
-    names = _banks_param(banks)
-    if signal_type == VPDQ:
-        res = rempart.lookup.lookup_vpdq(
-            parse_vpdq(norm), bank_names=names, include_disabled=True, query_value=norm
-        )
-    else:
-        res = rempart.lookup.lookup(
-            signal_type, [LQuery(norm)], bank_names=names, include_disabled=True
-        )
+    """Index hits ignoring enabled flags and rollout: ``{"matches": [id, ...]}``, or with
+    ``include_distance`` ``{"matches": [{bank_content_id, distance}]}``."""
+    res = _lookup(ctx(request), signal_type, signal, _banks_param(banks), include_disabled=True)
     found = [*res.matches, *res.suppressed, *res.negative_hits]
     if include_distance:
-        return {
-            "matches": [
-                {"bank_content_id": m.content_id, "distance": distance_str(m)} for m in found
-            ]
-        }
+        return {"matches": [match_json(m) for m in found]}
     return {"matches": [m.content_id for m in found]}
 
 
@@ -262,26 +405,30 @@ async def lookup_get(
     seed: str | None = None,
     bypass_coinflip: bool = False,
 ) -> dict[str, Any]:
-    """Match a hash (``{bank: [...]}``) or the file at a URL (``{type: {bank: [...]}}``).
+    """Match a hash: ``{bank: [{bank_content_id, distance}]}``; or the file at ``url``:
+    ``{signal_type: {bank: [...]}}``, only ``signal_type``'s map if that is given too.
 
-    ``seed`` is accepted and ignored: our rollout is deterministic per content.
+    ``seed`` is accepted and ignored: our rollout is deterministic per content. Unlike HMA,
+    which ignores it here, ``bypass_coinflip`` is honoured as on ``POST``.
     """
     del seed
     rempart = ctx(request)
     names = _banks_param(banks)
     if url:
-        kind, sig = await _hash_request(request, url, content_type)
-        hashes = _hashes(sig, _types(kind, types))
-        nested = {
-            st: by_bank(await run_in_threadpool(_lookup, rempart, st, v, names, bypass_coinflip))
-            for st, v in hashes.items()
-            if v
-        }
-        return nested.get(signal_type, {}) if signal_type else nested
+        ct = _content_type(content_type)
+        data = await _fetch(request, url)
+        kind, sig = await _hash(rempart, data, ct, fast=True)
+        wanted = _types(kind, types)
+        nested = await run_in_threadpool(
+            _match_content, rempart, sig, wanted, names, bypass_coinflip
+        )
+        return nested.get(signal_type, {}) if signal_type is not None else nested
     if not signal or not signal_type:
         raise ProblemError(400, "Either url or both signal and signal_type are required")
-    res = await run_in_threadpool(_lookup, rempart, signal_type, signal, names, bypass_coinflip)
-    return by_bank(res)
+    res = await run_in_threadpool(
+        lambda: _lookup(rempart, signal_type, signal, names, bypass=bypass_coinflip)
+    )
+    return by_bank(res.matches)
 
 
 @router.post("/m/lookup", dependencies=[RequireMatcher])
@@ -295,33 +442,24 @@ async def lookup_post(
     """Hash an upload (field ``photo`` or ``video``) and match it: ``{type: {bank: [...]}}``.
 
     Unlike HMA, a mirrored or rotated copy of a banked photo also matches (dihedral PDQ),
-    for banks that allow it.
+    for banks that allow it, and a photo whose PDQ quality is below 50 gets ``{"pdq": {}}``
+    where HMA answers 400.
     """
     del seed
     rempart = ctx(request)
-    kind, sig = await _hash_request(request, None, None)
-    names = _banks_param(banks)
-    bypass = bypass_coinflip == "true"
-    wanted = _types(kind, types)
-    scan = await run_in_threadpool(
-        lambda: rempart.scanner.match_signals(sig, banks=names, bypass_coinflip=bypass)
+    field, data = await _upload(request)
+    wanted = _types(field, types)
+    _, sig = await _hash(rempart, data, field, fast=True)
+    bypass = bypass_coinflip == "true"  # HMA compares the raw string
+    return await run_in_threadpool(
+        _match_content, rempart, sig, wanted, _banks_param(banks), bypass
     )
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {st: {} for st in wanted}
-    for m in scan.matches:
-        if m.signal_type in out:
-            out[m.signal_type].setdefault(m.bank, []).append(
-                {"bank_content_id": m.content_id, "distance": distance_str(m)}
-            )
-    return out
 
 
 @router.post("/m/compare", dependencies=[RequireMatcher])
 async def compare(request: Request) -> dict[str, Any]:
     """Compare pairs of hashes: ``{type: [h1, h2]}`` → ``{type: [match, {distance...}]}``."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProblemError(400, "Failed to decode JSON object") from exc
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise ProblemError(400, "Request input was not a dict")
     rempart = ctx(request)
@@ -331,12 +469,13 @@ async def compare(request: Request) -> dict[str, Any]:
             raise ProblemError(400, f"Comparison hashes for {st} was not a list")
         if len(pair) != 2:
             raise ProblemError(400, "Comparison hash list length must be exactly 2")
-        if st not in SIGNAL_TYPES:
+        info = SIGNAL_TYPES.get(st)
+        if info is None:
             raise ProblemError(400, f"No such SignalType '{st}'")
         try:
-            a, b = (normalize_signals({st: str(v)})[st] for v in pair)
-        except Invalid as exc:
-            raise ProblemError(400, f"Invalid {st} hash: {exc.detail}") from exc
+            a, b = (info.normalize(v) for v in pair)
+        except SignalError as exc:
+            raise ProblemError(400, f"Invalid {st} hash: {exc}") from exc
         if st == PDQ:
             d = pdq_distance(a, b)
             out[st] = [d <= rempart.settings.pdq_threshold, {"distance": d}]
@@ -357,18 +496,27 @@ async def compare(request: Request) -> dict[str, Any]:
     return out
 
 
+def _index_sizes(rempart: Rempart) -> dict[str, int]:
+    m = rempart.matcher
+    return {PDQ: len(m.pdq), VPDQ: len(m.vpdq_frames), **{k: len(v) for k, v in m.exact.items()}}
+
+
+def _signal_types_param(signal_type: str | None) -> list[str]:
+    if signal_type is not None and signal_type not in SIGNAL_TYPES:
+        raise ProblemError(400, f"No such signal type '{signal_type}'")
+    return [st for st in SIGNAL_TYPES if signal_type in (None, st)]
+
+
 @router.get("/m/index/status", dependencies=[RequireMatcher])
 def index_status(request: Request, signal_type: str | None = None) -> dict[str, Any]:
     """Per signal type: ``{present, built_to, size}``."""
-    m = ctx(request).matcher
-    if signal_type is not None and signal_type not in SIGNAL_TYPES:
-        raise ProblemError(400, f"No such signal type '{signal_type}'")
-    sizes = {PDQ: len(m.pdq), VPDQ: len(m.vpdq_frames), **{k: len(v) for k, v in m.exact.items()}}
+    rempart = ctx(request)
+    m = rempart.matcher
+    sizes = _index_sizes(rempart)
     built = int(m.last_sync) if m.ready else -1
     return {
         st: {"built_to": built, "present": m.ready, "size": sizes.get(st, 0)}
-        for st in SIGNAL_TYPES
-        if signal_type in (None, st)
+        for st in _signal_types_param(signal_type)
     }
 
 
@@ -381,17 +529,26 @@ def banks_list(request: Request) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/c/banks", status_code=201, dependencies=[RequireCurator])
-def banks_create(request: Request, body: BankCreateBody) -> dict[str, Any]:
-    """Create a bank (201). Unlike HMA, ``enabled: false`` alone does disable it."""
+def _check_name(name: str) -> None:
     try:
-        check_bank_name(body.name)
+        check_bank_name(name)
     except ValueError as exc:
         raise ProblemError(400, "Bank names must be UPPER_WITH_UNDERSCORE") from exc
-    ratio = body.enabled_ratio if body.enabled_ratio is not None else 1.0
-    enabled = body.enabled if body.enabled is not None else True
+
+
+def _check_ratio(ratio: float) -> None:
     if not 0.0 <= ratio <= 1.0:
         raise ProblemError(400, "enabled_ratio must be between 0 and 1")
+
+
+@router.post("/c/banks", status_code=201, dependencies=[RequireCurator])
+def banks_create(request: Request, body: BankCreateBody) -> dict[str, Any]:
+    """Create a bank (201). Unlike HMA, whose ``enabled_ratio`` defaults to 1.0 before
+    ``enabled`` is looked at, ``enabled: false`` alone does disable it."""
+    _check_name(body.name)
+    ratio = body.enabled_ratio if body.enabled_ratio is not None else 1.0
+    enabled = body.enabled if body.enabled is not None else True
+    _check_ratio(ratio)
     try:
         b = ctx(request).banks.create_bank(
             BankCreate(name=body.name, enabled=enabled, enabled_ratio=ratio)
@@ -415,24 +572,25 @@ def bank_get(request: Request, bank_name: str) -> dict[str, Any]:
 def bank_update(
     request: Request, bank_name: str, body: BankUpdateBody | None = None
 ) -> dict[str, Any]:
-    """Rename, enable/disable or change the rollout ratio of a bank."""
+    """Rename (``name``), enable/disable (``enabled``) or set the rollout (``enabled_ratio``)."""
+    rempart = ctx(request)
     body = body or BankUpdateBody()
+    try:
+        rempart.banks.get_bank(bank_name)
+    except NotFound as exc:
+        raise ProblemError(404, "Bank not found") from exc
     if body.name is not None:
-        try:
-            check_bank_name(body.name)
-        except ValueError as exc:
-            raise ProblemError(400, "Bank names must be UPPER_WITH_UNDERSCORE") from exc
+        _check_name(body.name)
     changes = BankSettings()
     if body.enabled is not None:
         changes.enabled = body.enabled
         changes.enabled_ratio = 1.0 if body.enabled else None
     if body.enabled_ratio is not None:
-        if not 0.0 <= body.enabled_ratio <= 1.0:
-            raise ProblemError(400, "enabled_ratio must be between 0 and 1")
+        _check_ratio(body.enabled_ratio)
         changes.enabled_ratio = body.enabled_ratio
         changes.enabled = body.enabled_ratio > 0 if body.enabled is None else body.enabled
     try:
-        b = ctx(request).banks.update_bank(bank_name, changes, body.name)
+        b = rempart.banks.update_bank(bank_name, changes, body.name)
     except NotFound as exc:
         raise ProblemError(404, "Bank not found") from exc
     except Conflict as exc:
@@ -459,40 +617,51 @@ def _note(value: Any) -> str:
 
 
 def _metadata(raw: Any) -> dict[str, Any]:
+    """HMA's ``_validate_bank_add_metadata``: a JSON object of HMA's keys; stored as given."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ProblemError(400, "metadata should be a json object")
-    raw = {k: v for k, v in raw.items() if k != "collab"}
-    if "json" in raw:
-        raw["json_data"] = raw.pop("json")
+    raw = {("json_data" if k == "json" else k): v for k, v in raw.items() if k != "collab"}
     try:
         meta = HmaMetadata.model_validate(raw)
     except ValidationError as exc:
-        raise ProblemError(400, f"Invalid metadata: {exc.errors()[0]['msg']}") from exc
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).replace("json_data", "json")
+        raise ProblemError(400, f"Invalid metadata: {where}: {first['msg']}") from exc
     out = meta.model_dump(exclude_none=True)
     if "json_data" in out:
         out["json"] = out.pop("json_data")
     return out
 
 
+def _json_param(value: str, name: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ProblemError(400, f"metadata {name} must be valid JSON") from exc
+
+
 def _add(
     rempart: Rempart,
     bank: str,
-    signals: dict[str, str],
+    signals: dict[str, Any],
     kind: str,
     note: str,
     metadata: dict[str, Any],
 ) -> dict[str, Any]:
+    """HMA's ``_bank_add_signals``: ``{"id": ..., "signals": {type: value}}``."""
     if not signals:
         raise ProblemError(400, "No signals given")
-    for st in signals:
-        if st not in SIGNAL_TYPES:
+    norm: dict[str, str] = {}
+    for st, value in signals.items():
+        info = SIGNAL_TYPES.get(st)
+        if info is None:
             raise ProblemError(400, f"No such signal type {st}")
-    try:
-        norm = normalize_signals(signals)
-    except Invalid as exc:
-        raise ProblemError(400, exc.detail) from exc
+        try:
+            norm[st] = info.normalize(value)
+        except SignalError as exc:
+            raise ProblemError(400, f"Invalid {st} signal: {exc}") from exc
     item = rempart.banks.add_content(
         bank,
         ContentIn(
@@ -514,6 +683,28 @@ def _require_bank(rempart: Rempart, bank_name: str) -> None:
         raise ProblemError(404, f"bank '{bank_name}' not found") from exc
 
 
+def _get_content(rempart: Rempart, bank_name: str, content_id: int) -> ContentOut:
+    try:
+        return rempart.banks.get_content(bank_name, content_id)
+    except NotFound as exc:
+        raise ProblemError(404, f"content '{content_id}' not found") from exc
+
+
+def _banked_signals(
+    rempart: Rempart, sig: PhotoSignals | VideoSignals, kind: str, types: str | None
+) -> dict[str, str]:
+    """The signals to bank: the selected types that could be made. A photo whose PDQ is
+    unusable (quality below 50; HMA answers 400) is banked by its MD5 and SHA-256 instead,
+    unless ``types`` asked for PDQ only."""
+    hashes = {k: v for k, v in _hashes(rempart, sig, _types(kind, types)).items() if v}
+    if not hashes and isinstance(sig, PhotoSignals) and types is None:
+        hashes = {MD5: sig.md5, SHA256: sig.sha256}
+    if not hashes:
+        why = sig.pdq_note if isinstance(sig, PhotoSignals) else "no vPDQ frame"
+        raise ProblemError(400, f"No signals given: {why or 'no usable signal'}")
+    return hashes
+
+
 @router.post("/c/bank/{bank_name}/content", dependencies=[RequireCurator])
 async def content_add(
     request: Request,
@@ -521,141 +712,118 @@ async def content_add(
     url: str | None = None,
     content_type: str | None = None,
     types: str | None = None,
+    metadata: str | None = None,
 ) -> dict[str, Any]:
-    """Bank content by upload (field ``photo``/``video``) or URL; returns ``{id, signals}``.
+    """Bank content by upload (multipart field ``photo``/``video``) or ``url``; answers
+    ``{"id": ..., "signals": {type: hash}}`` with the types HMA would hash (``types``).
 
-    Banks every signal we compute (also MD5 and SHA-256), except a PDQ below the quality
-    threshold, which could never match reliably.
+    ``metadata`` ({content_id, content_uri, json}) may come in a JSON body, a multipart field
+    (as HMA reads it) or the ``metadata`` query parameter (as HMA's docstring says); ``note``
+    (at most 255 characters) in the JSON body or a multipart field.
     """
     rempart = ctx(request)
     _require_bank(rempart, bank_name)
-    metadata: Any = None
+    raw_meta: Any = None
     note: Any = None
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("application/json"):
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = {}
+    files: list[tuple[str, UploadFile]] = []
+    if _is_json(request):
+        body = await _json_body(request)
         if isinstance(body, dict):
-            metadata, note = body.get("metadata"), body.get("note")
-    elif ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        raw_meta, note = form.get("metadata"), form.get("note")
-        if isinstance(raw_meta, str) and raw_meta:
-            try:
-                metadata = json.loads(raw_meta)
-            except json.JSONDecodeError as exc:
-                raise ProblemError(400, "metadata form field must be valid JSON") from exc
-    meta = _metadata(metadata)
-    note_text = _note(note)
-    if not url and not ctype.startswith("multipart/form-data"):
-        raise ProblemError(400, "Neither `url` nor multipart file upload was received")
-    kind, sig = await _hash_request(request, url, content_type)
-    hashes = _hashes(sig, list(SIGNAL_TYPES))
-    if isinstance(sig, PhotoSignals) and (
-        sig.pdq is None or sig.pdq.quality < rempart.settings.pdq_min_quality
+            raw_meta, note = body.get("metadata"), body.get("note")
+    elif request.headers.get("content-type", "").startswith(
+        ("multipart/form-data", "application/x-www-form-urlencoded")
     ):
-        hashes.pop(PDQ, None)
-    if isinstance(sig, VideoSignals) and not sig.vpdq:
-        hashes.pop(VPDQ, None)
-    if types:
-        wanted = set(_types(kind, types))
-        hashes = {k: v for k, v in hashes.items() if k in wanted}
+        form = await request.form()
+        files = _files(form)
+        form_meta, note = form.get("metadata"), form.get("note")
+        if isinstance(form_meta, str) and form_meta:
+            raw_meta = _json_param(form_meta, "form field")
+    if raw_meta is None and metadata:
+        raw_meta = _json_param(metadata, "query parameter")
+    meta = _metadata(raw_meta)
+    note_text = _note(note)
+    if url:
+        ct = _content_type(content_type)
+        data = await _fetch(request, url)
+    elif files:
+        ct, data = await _read_upload(rempart, files)
+        _types(ct, types)
+    else:
+        raise ProblemError(400, "Neither `url` nor multipart file upload was received")
+    kind, sig = await _hash(rempart, data, ct, fast=False)
+    hashes = _banked_signals(rempart, sig, kind, types)
     return await run_in_threadpool(_add, rempart, bank_name, hashes, kind, note_text, meta)
 
 
 @router.post("/c/bank/{bank_name}/signal", dependencies=[RequireCurator])
 async def signal_add(request: Request, bank_name: str) -> dict[str, Any]:
-    """Bank one item from JSON ``{signal_type: value, ..., "note": ...}``."""
+    """Bank one item from JSON ``{signal_type: value, ...}`` (plus optional ``note`` and
+    ``metadata``, which HMA's ``/signal`` does not take); answers ``{"id", "signals"}``."""
     rempart = ctx(request)
     _require_bank(rempart, bank_name)
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        raise ProblemError(
-            415,
-            "Did not attempt to load JSON data because the request "
-            "Content-Type was not 'application/json'.",
-        )
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProblemError(400, "Failed to decode JSON object") from exc
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise ProblemError(400, "the body must be a JSON object of signal type to signal")
     note = _note(body.pop("note", None))
-    if not all(isinstance(v, str) for v in body.values()):
-        raise ProblemError(400, "signal values must be strings")
+    meta = _metadata(body.pop("metadata", None)) if isinstance(body.get("metadata"), dict) else {}
     kind = "video" if VIDEO_MD5 in body or VPDQ in body else "photo"
-    return await run_in_threadpool(_add, rempart, bank_name, body, kind, note, {})
-
-
-def _content_json(rempart: Rempart, bank_name: str, content_id: int) -> dict[str, Any]:
-    try:
-        c = rempart.banks.get_content(bank_name, content_id)
-        b = rempart.banks.get_bank(bank_name)
-    except NotFound as exc:
-        raise ProblemError(404, f"content '{content_id}' not found") from exc
-    return {
-        "id": c.id,
-        "disable_until_ts": disable_ts(c.enabled, c.disable_until),
-        "original_media_uri": None,
-        "bank": bank_config(b.name, b.enabled, b.enabled_ratio),
-        "signals": c.signals,
-        "metadata": c.metadata,
-        "note": c.note or None,
-    }
+    return await run_in_threadpool(_add, rempart, bank_name, body, kind, note, meta)
 
 
 @router.get("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
 def content_get(
     request: Request,
     bank_name: str,
-    content_id: int,
-    include_signals: Annotated[str, Query()] = "false",
-    include_metadata: Annotated[str, Query()] = "true",
+    content_id: str,
+    include_signals: str = "false",
+    include_metadata: str = "true",
+    signal_type: str | None = None,
 ) -> dict[str, Any]:
-    """One banked item in HMA's shape (only items of this bank, unlike HMA)."""
+    """One banked item, HMA's ``BankContentResponse``: ``signals`` with
+    ``include_signals=true`` (if it has any), ``metadata`` unless ``include_metadata=false``
+    (if it has any), ``note`` if set. ``signal_type`` (older HMA) gives ``signals`` of that
+    type only, ``{}`` if none. Unlike HMA, only items of this bank are found."""
     rempart = ctx(request)
     _require_bank(rempart, bank_name)
-    doc = _content_json(rempart, bank_name, content_id)
-    if include_signals != "true" or not doc["signals"]:
-        doc.pop("signals")
-    meta = doc.pop("metadata")
-    if include_metadata == "true" and meta:
-        doc["metadata"] = {
-            "content_id": meta.get("content_id"),
-            "content_uri": meta.get("content_uri"),
-            "json": meta.get("json"),
-            "collab": None,
-        }
-    if doc["note"] is None:
-        doc.pop("note")
+    only = _signal_types_param(signal_type) if signal_type is not None else None
+    c = _get_content(rempart, bank_name, _content_id(content_id))
+    b = rempart.banks.get_bank(bank_name)
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "disable_until_ts": disable_ts(c.enabled, c.disable_until),
+        "original_media_uri": None,
+        "bank": bank_config(b.name, b.enabled, b.enabled_ratio),
+    }
+    if only is not None:
+        doc["signals"] = {k: v for k, v in c.signals.items() if k in only}
+    elif include_signals.lower() == "true" and c.signals:
+        doc["signals"] = dict(c.signals)
+    meta = metadata_json(c)
+    if include_metadata.lower() == "true" and meta is not None:
+        doc["metadata"] = meta
+    if c.note:
+        doc["note"] = c.note
     return doc
 
 
 @router.put("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
-async def content_update(request: Request, bank_name: str, content_id: int) -> dict[str, Any]:
-    """Set ``disable_until_ts`` (0 off, 1 on, else a unix time) and/or ``note``."""
+async def content_update(request: Request, bank_name: str, content_id: str) -> dict[str, Any]:
+    """Set ``disable_until_ts`` (0 off, 1 on, else a unix time up to 5 years ahead) and/or
+    ``note``; answers HMA's ``BankContentConfig``."""
     rempart = ctx(request)
     _require_bank(rempart, bank_name)
-    if not request.headers.get("content-type", "").startswith("application/json"):
-        raise ProblemError(
-            415,
-            "Did not attempt to load JSON data because the request "
-            "Content-Type was not 'application/json'.",
-        )
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProblemError(400, "Failed to decode JSON object") from exc
+    cid = _content_id(content_id)
+    _get_content(rempart, bank_name, cid)
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise ProblemError(400, "the body must be a JSON object")
     change = ContentUpdate()
     if body.get("disable_until_ts") is not None:
+        raw = body["disable_until_ts"]
         try:
-            ts = int(body["disable_until_ts"])
+            ts = int(raw)
         except (TypeError, ValueError) as exc:
-            raise ProblemError(400, f"Invalid int: '{body['disable_until_ts']}'") from exc
+            raise ProblemError(400, f"Invalid int: '{raw}'") from exc
         if ts < 0:
             raise ProblemError(400, "disable_until_ts must be a non-negative integer")
         if ts > datetime.now(UTC).timestamp() + 5 * 365 * 86400:
@@ -670,10 +838,10 @@ async def content_update(request: Request, bank_name: str, content_id: int) -> d
     if "note" in body:
         change.note = _note(body["note"])
     try:
-        c = await run_in_threadpool(rempart.banks.update_content, bank_name, content_id, change)
-        b = rempart.banks.get_bank(bank_name)
+        c = await run_in_threadpool(rempart.banks.update_content, bank_name, cid, change)
     except NotFound as exc:
-        raise ProblemError(404, f"content '{content_id}' not found") from exc
+        raise ProblemError(404, f"content '{cid}' not found") from exc
+    b = rempart.banks.get_bank(bank_name)
     return {
         "bank": bank_config(b.name, b.enabled, b.enabled_ratio),
         "collab_metadata": {},
@@ -686,12 +854,13 @@ async def content_update(request: Request, bank_name: str, content_id: int) -> d
 
 
 @router.delete("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
-def content_delete(request: Request, bank_name: str, content_id: int) -> dict[str, int]:
+def content_delete(request: Request, bank_name: str, content_id: str) -> dict[str, int]:
     """Delete one item of this bank: ``{"deleted": 1}``, or 0 if it is not there."""
     rempart = ctx(request)
     _require_bank(rempart, bank_name)
+    cid = _content_id(content_id)
     try:
-        rempart.banks.delete_content(bank_name, content_id)
+        rempart.banks.delete_content(bank_name, cid)
     except NotFound:
         return {"deleted": 0}
     return {"deleted": 1}
@@ -701,6 +870,34 @@ def content_delete(request: Request, bank_name: str, content_id: int) -> dict[st
 def signal_types() -> list[dict[str, Any]]:
     """Signal types served, HMA shape."""
     return [{"enabled_ratio": 1.0, "name": n} for n in SIGNAL_TYPES]
+
+
+@router.get("/c/signal_type/index", dependencies=[RequireCurator])
+def signal_type_index(request: Request, signal_type: str | None = None) -> dict[str, Any]:
+    """HMA's per-type index freshness: ``{db_size, index_size, index_out_of_date,
+    newest_db_item, index_built_to}``."""
+    wanted = _signal_types_param(signal_type)
+    rempart = ctx(request)
+    with rempart.db.session() as s:
+        rows = s.execute(
+            select(ContentSignal.signal_type, func.count(), func.max(BankContent.created_at))
+            .join(BankContent, BankContent.id == ContentSignal.content_id)
+            .group_by(ContentSignal.signal_type)
+        ).all()
+    db = {st: (int(n), int(as_utc(newest).timestamp()) if newest else -1) for st, n, newest in rows}
+    sizes = _index_sizes(rempart)
+    built = int(rempart.matcher.last_sync) if rempart.matcher.ready else -1
+    out: dict[str, Any] = {}
+    for st in wanted:
+        db_size, newest = db.get(st, (0, -1))
+        out[st] = {
+            "db_size": db_size,
+            "index_size": sizes.get(st, 0),
+            "index_out_of_date": db_size != sizes.get(st, 0),
+            "newest_db_item": newest,
+            "index_built_to": built,
+        }
+    return out
 
 
 @router.get("/c/content_type", dependencies=[RequireCurator])

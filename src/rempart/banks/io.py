@@ -70,15 +70,26 @@ def parse(
         raise Invalid(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "csv":
         reader = csv.DictReader(stream)
-        missing = {"signal_type", "signal_value"} - set(reader.fieldnames or [])
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise Invalid(f"the CSV header cannot be read: {exc}") from exc
+        missing = {"signal_type", "signal_value"} - set(header)
         if missing:
             raise Invalid(f"CSV header must include {', '.join(sorted(missing))}")
-        for row in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # malformed quoting or line ends: the rest is unreadable
+                yield reader.line_num, f"malformed CSV: {exc}"
+                return
             try:
                 yield reader.line_num, _csv_item(row, provenance)
             except (ValueError, ValidationError) as exc:
                 yield reader.line_num, _short(exc)
-        return
     for n, line in enumerate(stream, 1):
         text = line.strip()
         if not text or text.startswith("#"):

@@ -172,10 +172,13 @@ class Matcher:
                 ).all()
             if not rows:
                 break
-            adds = [r for r in rows if r.op == "add" and r.signal_type == PDQ]
-            # PDQ adds in one vectorised call; everything else row by row, in log order.
-            removed_later = {r.signal_id for r in rows if r.op == "remove"}
-            live_adds = [r for r in adds if r.signal_id not in removed_later]
+            # PDQ changes in two vectorised calls, the last change of each signal winning (SQLite
+            # reuses a deleted newest row's id: add 7, remove 7, add 7); the rest in log order.
+            last = {r.signal_id: r for r in rows if r.signal_type == PDQ}
+            gone = [sid for sid, r in last.items() if r.op == "remove"]
+            if gone:
+                self.pdq.remove(np.array(gone, dtype=np.int64))
+            live_adds = [r for r in last.values() if r.op == "add"]
             if live_adds:
                 self.pdq.add(
                     pdq_hex_to_array([r.signal_value for r in live_adds]),
@@ -183,14 +186,15 @@ class Matcher:
                     np.fromiter((r.bank_id for r in live_adds), np.int32, len(live_adds)),
                 )
             for r in rows:
-                if r.signal_type == PDQ and r.op == "add":
+                if r.signal_type == PDQ:
                     continue
                 self._apply_one(r.op, r.signal_id, r.bank_id, r.signal_type, r.signal_value)
             self.seq = rows[-1].seq
             applied += len(rows)
         self.last_sync = time.time()
-        if applied and self.pdq.needs_compaction():
-            self.pdq.compact()
+        for index in (self.pdq, self.vpdq):
+            if applied and index.needs_compaction():
+                index.compact()
         return applied
 
     def _apply_one(self, op: str, signal_id: int, bank_id: int, st: str, value: str) -> None:
@@ -286,12 +290,17 @@ class Matcher:
             meta = json.loads(meta_path.read_text())
             if meta.get("url") != self.db.engine.url.render_as_string():
                 return False
+            seq = int(meta["seq"])
             pdq = HammingIndex.load(self.snapshot_dir / "pdq")
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("index.snapshot_unreadable", error=str(exc))
             return False
+        with self.db.session() as s:
+            newest = int(s.scalar(select(func.max(SignalChange.seq))) or 0)
+        if seq > newest:  # the database was restored or recreated since: the snapshot lies
+            log.warning("index.snapshot_ahead_of_database", snapshot_seq=seq, database_seq=newest)
+            return False
         self.pdq = pdq
-        seq = int(meta["seq"])
         # Other types are small: rebuild them from the tables, then replay the PDQ log only.
         self._build_exact_and_video()
         self.seq = seq
@@ -306,7 +315,7 @@ class Matcher:
                     ContentSignal.bank_id,
                     ContentSignal.signal_type,
                     ContentSignal.signal_value,
-                ).where(ContentSignal.signal_type != PDQ)
+                ).where(ContentSignal.signal_type.in_([t for t in SIGNAL_TYPES if t != PDQ]))
             ).all()
         for r in rows:
             self._apply_one("add", r.id, r.bank_id, r.signal_type, r.signal_value)

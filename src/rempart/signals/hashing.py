@@ -17,8 +17,8 @@ from rempart.config import MediaLimits
 from rempart.media.detect import MediaInfo, detect
 from rempart.media.errors import UnsupportedMedia
 from rempart.media.images import load_image, load_jpeg_luma
-from rempart.signals import pdq_reduced
 from rempart.media.video import iter_indexed_frames, probe_video
+from rempart.signals import pdq_reduced
 from rempart.signals.pdq import PdqHash, pdq_dihedral, pdq_from_array, pdq_from_image
 from rempart.signals.vpdq import VpdqFrame
 
@@ -85,8 +85,10 @@ def _hash_photo(
         width, height, scale = loaded.width, loaded.height, 1
     note = None
     if pdq.quality < min_quality:
-        note = (f"PDQ quality {pdq.quality} is below {min_quality}: PDQ is not used for matching "
-                "(the image has too little detail, e.g. flat or nearly blank)")
+        note = (
+            f"PDQ quality {pdq.quality} is below {min_quality}: PDQ is not used for matching "
+            "(the image has too little detail, e.g. flat or nearly blank)"
+        )
     return PhotoSignals(sha256, md5, pdq, others, width, height, info.format, note, scale)
 
 
@@ -115,8 +117,9 @@ def _hash_video(data: bytes, info: MediaInfo, limits: MediaLimits, every_s: floa
     duration = video.duration_s if video.duration_s is not None else frames[-1].timestamp
     truncated = (video.frame_count_estimate or 0) > limits.max_frames
     notes = [f"only the first {limits.max_frames:,} frames were hashed"] if truncated else []
-    return VideoSignals(sha256, md5, frames, duration, video.width, video.height, info.format,
-                        truncated, notes)
+    return VideoSignals(
+        sha256, md5, frames, duration, video.width, video.height, info.format, truncated, notes
+    )
 
 
 def hash_video(data: bytes, limits: MediaLimits, *, every_s: float = 1.0) -> VideoSignals:

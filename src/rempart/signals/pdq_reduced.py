@@ -19,6 +19,7 @@ scale is 5-25x faster than decoding in full and hashing (``bench/bench_hashing.p
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -42,7 +43,7 @@ CROWD_LIMIT = 48  # more coefficients than this at the median: decode in full in
 
 
 def window(n: int) -> int:
-    """PDQ's Jarosz box-filter window for an axis of ``n`` pixels (computeJaroszFilterWindowSize)."""
+    """PDQ's box-filter window for an axis of ``n`` pixels (computeJaroszFilterWindowSize)."""
     return (n + 2 * 64 - 1) // (2 * 64)
 
 
@@ -85,7 +86,9 @@ def reduced_matrix(n: int, scale: int, reverse: bool) -> F32:
     return np.ascontiguousarray(np.add.reduceat(full, starts, axis=1), dtype=np.float32)
 
 
-def buffer64(luma: F32, full_rows: int, full_cols: int, scale: int, flips: tuple[bool, bool]) -> F64:
+def buffer64(
+    luma: F32, full_rows: int, full_cols: int, scale: int, flips: tuple[bool, bool]
+) -> F64:
     """PDQ's 64x64 buffer from upright luma decoded at 1/``scale`` of ``full_rows`` x ``full_cols``.
 
     ``flips`` says, per upright axis (rows, cols), whether it was reversed to make it upright.

@@ -39,6 +39,7 @@ class Bank(Base):
     """A hash list: known content of one category from one source, matched with its own rules."""
 
     __tablename__ = "bank"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # never reuse a deleted row's id
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
@@ -60,7 +61,7 @@ class BankContent(Base):
     """One banked item (an image or video known to the source), with provenance."""
 
     __tablename__ = "bank_content"
-    __table_args__ = (Index("ix_bank_content_bank", "bank_id"),)
+    __table_args__ = (Index("ix_bank_content_bank", "bank_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id", ondelete="CASCADE"))
@@ -86,6 +87,7 @@ class ContentSignal(Base):
     __table_args__ = (
         Index("ix_content_signal_value", "signal_type", "signal_value"),
         Index("ix_content_signal_content", "content_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -104,6 +106,7 @@ class SignalChange(Base):
     """
 
     __tablename__ = "signal_change"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     op: Mapped[str] = mapped_column(String(8))  # "add" | "remove"
@@ -118,7 +121,7 @@ class ApiKey(Base):
     """An API key: only its SHA-256 is stored; the secret is shown once at creation."""
 
     __tablename__ = "api_key"
-    __table_args__ = (UniqueConstraint("key_hash"),)
+    __table_args__ = (UniqueConstraint("key_hash"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128))

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key_hash"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "bank",
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "signal_change",
@@ -65,6 +67,7 @@ def upgrade() -> None:
         sa.Column("signal_value", sa.Text(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "bank_content",
@@ -86,6 +89,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["bank_id"], ["bank.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("bank_content", schema=None) as batch_op:
         batch_op.create_index("ix_bank_content_bank", ["bank_id"], unique=False)
@@ -106,6 +110,7 @@ def upgrade() -> None:
         sa.Column("signal_value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["content_id"], ["bank_content.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("content_signal", schema=None) as batch_op:
         batch_op.create_index("ix_content_signal_content", ["content_id"], unique=False)
