@@ -75,6 +75,6 @@ def test_parser_fuzz_only_clear_errors(text: str, fmt: str) -> None:
     """Any text yields items or per-line messages (or Invalid for a bad header), never a crash."""
     try:
         for _line, item in bank_io.parse(io.StringIO(text), fmt):
-            assert isinstance(item, (str, bank_io.ContentIn))
+            assert isinstance(item, (str, bank_io.Record))
     except Invalid:
         pass

@@ -442,3 +442,29 @@ def test_vpdq_frames_and_exact_tables_follow_adds_and_removes(rempart: Rempart) 
     assert matched_ids(rempart, "video_md5", video.signals["video_md5"]) == []
     assert matched_ids(rempart, "sha256", photo.signals["sha256"]) == []
     assert {st: len(rempart.matcher.exact[st]) for st in EXACT} == dict.fromkeys(EXACT, 0)
+
+
+def test_bulk_import_is_one_log_entry_per_batch_and_deletes_before_sync_win(
+    rempart: Rempart,
+) -> None:
+    """A bulk batch logs one id range; an item deleted before the matcher reads it stays out."""
+    from sqlalchemy import func
+
+    from rempart.store.models import RANGE_OP, SignalChange
+
+    rng = np.random.default_rng(11)
+    rempart.banks.create_bank(BankCreate(name="BULK"))
+    values = [rand_hex(rng) for _ in range(30)]
+    assert rempart.banks.add_many("BULK", [ContentIn(signals={PDQ: v}) for v in values], 10) == 30
+    with rempart.db.session() as s:
+        ops = s.execute(select(SignalChange.op, func.count()).group_by(SignalChange.op)).all()
+    assert dict(ops) == {RANGE_OP: 3}
+    doomed = rempart.banks.list_content("BULK", limit=30)[4]
+    rempart.banks.delete_content("BULK", doomed.id)
+    rempart.matcher.sync()
+    found = {
+        v: [m.content_id for m in rempart.lookup.lookup(PDQ, [Query(v)]).matches] for v in values
+    }
+    assert found[doomed.signals[PDQ]] == []
+    assert all(len(ids) == 1 for v, ids in found.items() if v != doomed.signals[PDQ])
+    assert len(rempart.matcher.pdq) == 29

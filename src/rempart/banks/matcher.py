@@ -22,7 +22,7 @@ from rempart.signals.pdq import pdq_hex_to_array
 from rempart.signals.types import PDQ, SIGNAL_TYPES, VPDQ
 from rempart.signals.vpdq import parse_vpdq
 from rempart.store.db import Database
-from rempart.store.models import ContentSignal, SignalChange
+from rempart.store.models import RANGE_OP, ContentSignal, SignalChange
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +38,18 @@ class Candidate:
     bank_id: int
     distance: int
     frame: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One signal added or removed, at log position ``seq``."""
+
+    seq: int
+    op: str
+    signal_id: int
+    bank_id: int
+    signal_type: str
+    signal_value: str
 
 
 @dataclass
@@ -156,24 +168,11 @@ class Matcher:
     def _apply_changes(self) -> int:
         applied = 0
         while True:
-            with self.db.session() as s:
-                rows = s.execute(
-                    select(
-                        SignalChange.seq,
-                        SignalChange.op,
-                        SignalChange.signal_id,
-                        SignalChange.bank_id,
-                        SignalChange.signal_type,
-                        SignalChange.signal_value,
-                    )
-                    .where(SignalChange.seq > self.seq)
-                    .order_by(SignalChange.seq)
-                    .limit(_BATCH)
-                ).all()
+            rows = self._next_changes()
             if not rows:
                 break
-            # PDQ changes in two vectorised calls, the last change of each signal winning (SQLite
-            # reuses a deleted newest row's id: add 7, remove 7, add 7); the rest in log order.
+            # PDQ changes in two vectorised calls, the last change of each signal winning
+            # (add 7, remove 7 in one batch ends removed); the rest one by one, in log order.
             last = {r.signal_id: r for r in rows if r.signal_type == PDQ}
             gone = [sid for sid, r in last.items() if r.op == "remove"]
             if gone:
@@ -196,6 +195,51 @@ class Matcher:
             if applied and index.needs_compaction():
                 index.compact()
         return applied
+
+    def _next_changes(self) -> list[Change]:
+        """The next changes after ``self.seq``, bulk ranges expanded, about ``_BATCH`` of them.
+
+        A bulk import logs one ``add_range`` per batch (signal ids ``signal_id`` to
+        ``last_signal_id``) instead of a row per signal; its signals are read from
+        ``content_signal``, where they were committed with the log entry. One deleted since
+        is simply absent, and its later ``remove`` is then a no-op.
+        """
+        out: list[Change] = []
+        with self.db.session() as s:
+            rows = s.execute(
+                select(
+                    SignalChange.seq,
+                    SignalChange.op,
+                    SignalChange.signal_id,
+                    SignalChange.last_signal_id,
+                    SignalChange.bank_id,
+                    SignalChange.signal_type,
+                    SignalChange.signal_value,
+                )
+                .where(SignalChange.seq > self.seq)
+                .order_by(SignalChange.seq)
+                .limit(_BATCH)
+            ).all()
+            for r in rows:
+                if r.op != RANGE_OP:
+                    out.append(Change(r.seq, r.op, r.signal_id, r.bank_id, r.signal_type,
+                                      r.signal_value))  # fmt: skip
+                    continue
+                signals = s.execute(
+                    select(
+                        ContentSignal.id,
+                        ContentSignal.bank_id,
+                        ContentSignal.signal_type,
+                        ContentSignal.signal_value,
+                    )
+                    .where(ContentSignal.id.between(r.signal_id, r.last_signal_id))
+                    .order_by(ContentSignal.id)
+                ).all()
+                out += [Change(r.seq, "add", c.id, c.bank_id, c.signal_type, c.signal_value)
+                        for c in signals]  # fmt: skip
+                if len(out) >= _BATCH:  # stop at a log entry boundary: self.seq stays exact
+                    break
+        return out
 
     def _apply_one(self, op: str, signal_id: int, bank_id: int, st: str, value: str) -> None:
         if st == PDQ:

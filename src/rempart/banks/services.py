@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,12 +18,14 @@ from rempart.banks.schemas import (
     ContentIn,
     ContentOut,
     ContentUpdate,
+    Record,
 )
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.errors import Conflict, Invalid, NotFound
 from rempart.signals.types import SIGNAL_TYPES, SignalError
+from rempart.store.bulk import insert_returning_ids, insert_rows
 from rempart.store.db import Database
-from rempart.store.models import Bank, BankContent, ContentSignal, SignalChange
+from rempart.store.models import RANGE_OP, Bank, BankContent, ContentSignal, SignalChange
 
 _CHANGE_LOCK = 724_242  # PostgreSQL advisory lock id serialising change-log writers
 
@@ -199,15 +201,21 @@ class BankService:
             )
             return content_out(row, bank.name)
 
-    def add_many(self, bank_name: str, items: Iterable[ContentIn], batch: int = 20_000) -> int:
-        """Bulk-bank items (already normalised signals expected to be validated here too).
+    def add_many(
+        self, bank_name: str, items: Iterable[Record | ContentIn], batch: int = 20_000
+    ) -> int:
+        """Bulk-bank items, one transaction per ``batch``; returns how many were banked.
 
-        Used by imports: rows go in with multi-row INSERT ... RETURNING, one transaction per
-        batch, so a million hashes import in well under a minute.
+        ``ContentIn`` items are validated here; ``Record`` items must carry signals already
+        passed through ``normalize_signals`` (``banks.io.import_items`` does), which is what
+        lets a million hashes import in under a minute.
         """
         total = 0
-        chunk: list[ContentIn] = []
+        chunk: list[Record] = []
         for item in items:
+            if isinstance(item, ContentIn):
+                item = item.record()
+                item.signals = normalize_signals(item.signals)
             chunk.append(item)
             if len(chunk) >= batch:
                 total += self._insert_batch(bank_name, chunk)
@@ -216,7 +224,7 @@ class BankService:
             total += self._insert_batch(bank_name, chunk)
         return total
 
-    def _insert_batch(self, bank_name: str, items: Sequence[ContentIn]) -> int:
+    def _insert_batch(self, bank_name: str, items: Sequence[Record]) -> int:
         now = self.clock()
         with self.db.session() as s:
             lock_change_log(s)
@@ -228,7 +236,7 @@ class BankService:
                     "note": it.note,
                     "provenance": it.provenance,
                     "external_id": it.external_id,
-                    "metadata_": it.metadata,
+                    "metadata": it.metadata,
                     "enabled": it.enabled,
                     "disable_until": it.disable_until,
                     "created_at": now,
@@ -236,33 +244,25 @@ class BankService:
                 }
                 for it in items
             ]
-            ids = s.scalars(
-                insert(BankContent).returning(BankContent.id, sort_by_parameter_order=True),
-                content_rows,
-            ).all()
+            ids = insert_returning_ids(s, BankContent.__table__, content_rows)
             sig_rows = [
                 {"content_id": cid, "bank_id": bank.id, "signal_type": k, "signal_value": v}
                 for cid, it in zip(ids, items, strict=True)
                 for k, v in it.signals.items()
             ]
-            sig_ids = s.scalars(
-                insert(ContentSignal).returning(ContentSignal.id, sort_by_parameter_order=True),
-                sig_rows,
-            ).all()
-            s.execute(
-                insert(SignalChange),
-                [
-                    {
-                        "op": "add",
-                        "signal_id": sid,
-                        "bank_id": bank.id,
-                        "signal_type": r["signal_type"],
-                        "signal_value": r["signal_value"],
-                        "at": now,
-                    }
-                    for sid, r in zip(sig_ids, sig_rows, strict=True)
-                ],
-            )
+            sig_ids = insert_returning_ids(s, ContentSignal.__table__, sig_rows)
+            if sig_ids:  # one log entry for the batch: matchers read its signals by id range
+                s.add(
+                    SignalChange(
+                        op=RANGE_OP,
+                        signal_id=sig_ids[0],
+                        last_signal_id=sig_ids[-1],
+                        bank_id=bank.id,
+                        signal_type="*",
+                        signal_value="",
+                        at=now,
+                    )
+                )
             return len(ids)
 
     def get_content(self, bank_name: str, content_id: int) -> ContentOut:
@@ -319,8 +319,9 @@ class BankService:
         if not rows:
             return
         now = self.clock()
-        s.execute(
-            insert(SignalChange),
+        insert_rows(
+            s,
+            SignalChange.__table__,
             [
                 {
                     "op": "remove",

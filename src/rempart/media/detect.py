@@ -167,11 +167,14 @@ def detect(
     """Identify untrusted bytes by magic; refuse empty, too big, unknown, mislabelled, polyglot."""
     limits = limits or MediaLimits()
     if not data:
-        raise UnsupportedMedia("The upload is empty; send the photo or video file itself.",
-                               code="empty")
+        raise UnsupportedMedia(
+            "The upload is empty; send the photo or video file itself.", code="empty"
+        )
     if len(data) > limits.max_bytes:
-        raise TooLarge(f"The file is {len(data):,} bytes; the limit is {limits.max_bytes:,}. "
-                       "Send a smaller or compressed version.")
+        raise TooLarge(
+            f"The file is {len(data):,} bytes; the limit is {limits.max_bytes:,}. "
+            "Send a smaller or compressed version."
+        )
     fmt = sniff(data)
     if fmt is None:
         raise UnsupportedMedia(
@@ -191,11 +194,15 @@ def detect(
     else:
         end, scans = logical_end(data, fmt), 0
     if scans > MAX_JPEG_SCANS:
-        raise CorruptMedia(f"The JPEG has more than {MAX_JPEG_SCANS} progressive scans, which "
-                           "makes decoding unbounded; re-save it as a baseline JPEG.",
-                           code="too_many_scans")
+        raise CorruptMedia(
+            f"The JPEG has more than {MAX_JPEG_SCANS} progressive scans, which "
+            "makes decoding unbounded; re-save it as a baseline JPEG.",
+            code="too_many_scans",
+        )
     other = _foreign(data, end)
     if other is not None:
-        raise Polyglot(f"The file is a {fmt.upper()} {kind} that also contains {other}; such "
-                       "polyglot files are refused. Export the media again without extra data.")
+        raise Polyglot(
+            f"The file is a {fmt.upper()} {kind} that also contains {other}; such "
+            "polyglot files are refused. Export the media again without extra data."
+        )
     return MediaInfo(kind=kind, format=fmt, mime=MIME[fmt])

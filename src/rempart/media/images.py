@@ -85,8 +85,10 @@ def _open(data: bytes, info: MediaInfo, limits: MediaLimits) -> Image.Image:
     """Open with the sniffed format's plugin only, and refuse a pixel area over the limit."""
     pil_format = _PIL_FORMAT[info.format]
     if pil_format not in Image.OPEN:
-        raise UnsupportedMedia(f"{info.format.upper()} decoding is not available here; "
-                               "convert the photo to JPEG or PNG.")
+        raise UnsupportedMedia(
+            f"{info.format.upper()} decoding is not available here; "
+            "convert the photo to JPEG or PNG."
+        )
     im = Image.open(io.BytesIO(data), formats=[pil_format])  # reads the header only
     width, height = im.size
     if width < 1 or height < 1:
@@ -169,8 +171,9 @@ def _reduced_luma(
 def _photo_info(data: bytes, limits: MediaLimits, info: MediaInfo | None) -> MediaInfo:
     info = info or detect(data, "photo", limits)
     if info.kind != "photo":
-        raise UnsupportedMedia(f"Expected a photo but the bytes are a {info.format} video.",
-                               code="mislabelled")
+        raise UnsupportedMedia(
+            f"Expected a photo but the bytes are a {info.format} video.", code="mislabelled"
+        )
     return info
 
 
@@ -181,8 +184,9 @@ def _guarded(info: MediaInfo, work: Callable[[], T]) -> T:
     except MediaError:
         raise
     except Image.DecompressionBombError as exc:
-        raise CorruptMedia(f"The image is too large to decode safely ({exc}); resize it.",
-                           code="too_many_pixels") from exc
+        raise CorruptMedia(
+            f"The image is too large to decode safely ({exc}); resize it.", code="too_many_pixels"
+        ) from exc
     except Exception as exc:
         raise CorruptMedia(
             f"The {info.format.upper()} image is truncated or corrupt and cannot be decoded; "

@@ -48,8 +48,9 @@ class VideoInfo:
 def _info(data: bytes, limits: MediaLimits, info: MediaInfo | None) -> MediaInfo:
     info = info or detect(data, "video", limits)
     if info.kind != "video":
-        raise UnsupportedMedia(f"Expected a video but the bytes are a {info.format} photo.",
-                               code="mislabelled")
+        raise UnsupportedMedia(
+            f"Expected a video but the bytes are a {info.format} photo.", code="mislabelled"
+        )
     return info
 
 
@@ -65,20 +66,27 @@ def _check_area(width: int, height: int, limits: MediaLimits) -> None:
 
 
 def _too_long(seconds: float, limits: MediaLimits) -> TooLarge:
-    return TooLarge(f"The video lasts {seconds:,.1f} s; the limit is "
-                    f"{limits.max_duration_s:,.0f} s. Trim it and upload again.", code="too_long")
+    return TooLarge(
+        f"The video lasts {seconds:,.1f} s; the limit is "
+        f"{limits.max_duration_s:,.0f} s. Trim it and upload again.",
+        code="too_long",
+    )
 
 
 def _probe(container: Any, info: MediaInfo, limits: MediaLimits) -> VideoInfo:
     if not container.streams.video:
-        raise UnsupportedMedia("The file has no video stream; send a video with pictures.",
-                               code="no_video")
+        raise UnsupportedMedia(
+            "The file has no video stream; send a video with pictures.", code="no_video"
+        )
     stream = container.streams.video[0]
     ctx = stream.codec_context
     codec = str(ctx.codec.canonical_name)
     if codec not in ALLOWED_CODECS:
-        raise UnsupportedMedia(f"The video codec {codec!r} is not accepted; re-encode it as "
-                               "H.264, HEVC, VP8, VP9 or AV1.", code="unsupported_codec")
+        raise UnsupportedMedia(
+            f"The video codec {codec!r} is not accepted; re-encode it as "
+            "H.264, HEVC, VP8, VP9 or AV1.",
+            code="unsupported_codec",
+        )
     _check_area(int(ctx.width), int(ctx.height), limits)
     rate = stream.average_rate or stream.base_rate
     fps = float(rate) if rate else None
@@ -94,8 +102,9 @@ def _probe(container: Any, info: MediaInfo, limits: MediaLimits) -> VideoInfo:
 
 
 def _open(data: bytes, info: MediaInfo) -> Any:
-    return av.open(io.BytesIO(data), mode="r", format=_DEMUXER[info.format],
-                   metadata_errors="replace")
+    return av.open(
+        io.BytesIO(data), mode="r", format=_DEMUXER[info.format], metadata_errors="replace"
+    )
 
 
 def probe_video(data: bytes, limits: MediaLimits, *, info: MediaInfo | None = None) -> VideoInfo:
@@ -107,8 +116,10 @@ def probe_video(data: bytes, limits: MediaLimits, *, info: MediaInfo | None = No
     except MediaError:
         raise
     except Exception as exc:
-        raise CorruptMedia(f"The {info.format.upper()} video is truncated or corrupt; "
-                           "export it again and re-upload.") from exc
+        raise CorruptMedia(
+            f"The {info.format.upper()} video is truncated or corrupt; "
+            "export it again and re-upload."
+        ) from exc
 
 
 def _to_rgb(frame: Any, max_side: int | None) -> Frame:
@@ -167,8 +178,10 @@ def iter_indexed_frames(
     except MediaError:
         raise
     except Exception as exc:
-        raise CorruptMedia(f"The {info.format.upper()} video is truncated or corrupt; "
-                           "export it again and re-upload.") from exc
+        raise CorruptMedia(
+            f"The {info.format.upper()} video is truncated or corrupt; "
+            "export it again and re-upload."
+        ) from exc
     if count == 0:
         raise CorruptMedia("No frame of the video could be decoded; export it again.")
 

@@ -63,8 +63,9 @@ def parse_vpdq(value: str) -> list[VpdqFrame]:
     try:
         data = json.loads(value)
     except (ValueError, RecursionError):
-        raise SignalError("vPDQ signal is not valid JSON; expected a list of "
-                          "'hex,quality,timestamp' strings") from None
+        raise SignalError(
+            "vPDQ signal is not valid JSON; expected a list of 'hex,quality,timestamp' strings"
+        ) from None
     if isinstance(data, list):
         frames = []
         for i, item in enumerate(data):
@@ -78,8 +79,9 @@ def parse_vpdq(value: str) -> list[VpdqFrame]:
         for key, item in data.items():
             if not (isinstance(item, dict) and str(key).isdigit()):
                 raise SignalError(f"vPDQ frame {key!r}: expected an object with hash/quality")
-            out.append(_frame(int(key), item.get("hash"), item.get("quality"),
-                              item.get("timestamp")))
+            out.append(
+                _frame(int(key), item.get("hash"), item.get("quality"), item.get("timestamp"))
+            )
         return sorted(out, key=lambda f: f.frame_number)
     raise SignalError("vPDQ signal must be a JSON list of 'hex,quality,timestamp' strings")
 

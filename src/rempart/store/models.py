@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from rempart.clock import utcnow
 
+RANGE_OP = "add_range"  # signal_change op of a bulk import: ids signal_id..last_signal_id
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -85,7 +86,9 @@ class ContentSignal(Base):
 
     __tablename__ = "content_signal"
     __table_args__ = (
-        Index("ix_content_signal_value", "signal_type", "signal_value"),
+        # by type only: exact and video types are reloaded by type at start; values are
+        # looked up in the in-memory indexes, and a value index would triple import time
+        Index("ix_content_signal_type", "signal_type"),
         Index("ix_content_signal_content", "content_id"),
         {"sqlite_autoincrement": True},
     )
@@ -109,8 +112,10 @@ class SignalChange(Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    op: Mapped[str] = mapped_column(String(8))  # "add" | "remove"
+    op: Mapped[str] = mapped_column(String(16))  # "add" | "remove" | "add_range"
     signal_id: Mapped[int] = mapped_column(BigInteger)
+    # add_range (bulk imports): every content_signal id from signal_id to last_signal_id
+    last_signal_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     bank_id: Mapped[int] = mapped_column(Integer)
     signal_type: Mapped[str] = mapped_column(String(32))
     signal_value: Mapped[str] = mapped_column(Text, default="")
