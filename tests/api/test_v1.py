@@ -109,3 +109,39 @@ def test_lookup_and_index(app_client: TestClient, keys: dict[str, str], rempart:
     assert app_client.get("/readyz").json()["status"] == "ready"
     metrics = app_client.get("/metrics", headers=h)
     assert "rempart_index_entries" in metrics.text
+
+
+def test_out_of_range_ids_are_404_not_500(app_client: TestClient, keys: dict[str, str]) -> None:
+    """Found by schemathesis: an id past 2**63 reached SQLite and overflowed."""
+    h = {"X-API-Key": keys["curator"]}
+    assert app_client.post("/v1/banks", json={"name": "BIG"}, headers=h).status_code == 201
+    huge = 3050692040873698918400
+    for url in (f"/v1/banks/BIG/content/{huge}", f"/c/bank/BIG/content/{huge}"):
+        r = app_client.get(url, headers=h)
+        assert r.status_code == 404, (url, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert app_client.delete(f"/v1/banks/BIG/content/{huge}", headers=h).status_code == 404
+
+
+def test_model_errors_raised_in_routes_are_422(
+    app_client: TestClient, keys: dict[str, str]
+) -> None:
+    h = {"X-API-Key": keys["curator"]}
+    app_client.post("/v1/banks", json={"name": "MEDIA"}, headers=h)
+    img = encode(photo(3), "JPEG")
+    r = app_client.post(
+        "/v1/banks/MEDIA/media",
+        params={"provenance": "x" * 300},
+        files={"file": ("a.jpg", img)},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["code"] == "validation"
+
+
+def test_rename_to_an_invalid_name_is_422(app_client: TestClient, keys: dict[str, str]) -> None:
+    """Found by schemathesis: PATCH with a bad new name raised inside the route (500)."""
+    h = {"X-API-Key": keys["curator"]}
+    app_client.post("/v1/banks", json={"name": "OLD"}, headers=h)
+    r = app_client.patch("/v1/banks/OLD", json={"name": "0 bad"}, headers=h)
+    assert r.status_code == 422 and "UPPER_SNAKE_CASE" in r.json()["detail"]
+    assert app_client.get("/v1/banks/OLD", headers=h).status_code == 200

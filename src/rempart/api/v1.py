@@ -151,7 +151,10 @@ def get_bank(request: Request, name: str) -> BankOut:
 @router.patch("/banks/{name}", dependencies=[RequireCurator])
 def update_bank(request: Request, name: str, body: BankRename) -> BankOut:
     """Change a bank's settings or name."""
-    new_name = check_bank_name(body.name) if body.name else None
+    try:
+        new_name = check_bank_name(body.name) if body.name else None
+    except ValueError as exc:
+        raise ProblemError(422, str(exc), "validation") from exc
     changes = BankSettings.model_validate(body.model_dump(exclude={"name"}, exclude_none=True))
     return ctx(request).banks.update_bank(name, changes, new_name)
 
@@ -186,7 +189,7 @@ def add_media(
     name: str,
     file: UploadField,
     note: Annotated[str, Query()] = "",
-    provenance: Annotated[str, Query()] = "",
+    provenance: Annotated[str, Query(max_length=255)] = "",
 ) -> ContentOut:
     """Bank an item by uploading it: it is hashed and only the hashes are kept."""
     rempart = ctx(request)

@@ -344,6 +344,8 @@ class BankService:
 
     @staticmethod
     def _content(s: Session, bank: Bank, content_id: int) -> BankContent:
+        if not 0 < content_id < 2**63:  # no such id can exist (and SQLite cannot bind it)
+            raise NotFound(f"no content {content_id} in bank {bank.name}")
         row = s.get(BankContent, content_id)
         if row is None or row.bank_id != bank.id:
             raise NotFound(f"no content {content_id} in bank {bank.name}")
