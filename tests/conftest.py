@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import create_engine, text
 
+from rempart.access.roles import ALL_ROLES
 from rempart.api.app import create_app
 from rempart.config import Settings
 from rempart.context import Rempart
@@ -79,7 +80,7 @@ def app_client(rempart: Rempart) -> Iterator[TestClient]:
 def keys(rempart: Rempart) -> dict[str, str]:
     """One API key secret per role, plus ``none`` for a key with an unrelated role set."""
     out = {}
-    for role in ("hasher", "matcher", "curator", "admin"):
+    for role in ALL_ROLES:
         _, secret = rempart.keys.create(f"test-{role}", [role])
         out[role] = secret
     return out

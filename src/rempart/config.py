@@ -47,6 +47,25 @@ class Settings(BaseSettings):
         default_factory=list, description="Hosts GET /h/hash?url= may fetch from when enabled."
     )
     log_json: bool = Field(True, description="Emit structured JSON logs.")
+    # --- moderation and DSA ---
+    platform_name: str = Field("Rempart demo platform", description="Service named in reports.")
+    provider_name: str = Field("Rempart demo provider", description="Provider named in reports.")
+    secret_key: str | None = Field(
+        None,
+        description="Key (base64, 32 bytes) that encrypts stored webhook secrets; "
+        "generated under home on first use if unset.",
+    )
+    policy_file: Path | None = Field(
+        None, description="Policy file loaded at start; the shipped default if unset."
+    )
+    tdb_url: str | None = Field(
+        None, description="EU Transparency Database base URL (sandbox or production)."
+    )
+    tdb_token: str | None = Field(None, description="Transparency Database API token.")
+    puid_prefix: str = Field("rmp", description="Prefix of platform-unique ids (puid) sent to TDB.")
+    webhook_max_attempts: int = Field(8, description="Deliveries tried before the dead letter.")
+    webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles each attempt.")
+    webhook_tolerance_s: int = Field(300, description="Signature age receivers should accept.")
 
     @property
     def db_url(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from rempart.access.services import ApiKeyService
 from rempart.banks.lookup import LookupService
@@ -12,6 +14,17 @@ from rempart.clock import Clock, utcnow
 from rempart.config import MediaLimits, Settings, get_settings
 from rempart.scan.service import ScanService
 from rempart.store.db import Database
+
+if TYPE_CHECKING:
+    from rempart.compliance.tdb.service import TdbSubmitter
+    from rempart.moderation.appeals import AppealService
+    from rempart.moderation.decisions import DecisionService
+    from rempart.moderation.misuse import MisuseService
+    from rempart.moderation.notices import NoticeService
+    from rempart.moderation.queues import QueueService
+    from rempart.moderation.service import ModerationService
+    from rempart.moderation.webhooks.service import WebhookService
+    from rempart.policy.service import PolicyService
 
 
 @dataclass
@@ -26,6 +39,91 @@ class Rempart:
     scanner: ScanService
     keys: ApiKeyService
     limits: MediaLimits = field(default_factory=MediaLimits)
+    clock: Clock = utcnow
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        """Signed enforcement and notification webhooks (outbox, retries, dead letters)."""
+        from rempart.moderation.webhooks.service import WebhookService
+
+        return WebhookService(self.db, self.settings, self.clock)
+
+    @cached_property
+    def queues(self) -> QueueService:
+        """Review queues: severity order, SLA deadlines, leased claims."""
+        from rempart.moderation.queues import QueueService
+
+        return QueueService(self.db, self.settings, self.clock)
+
+    @cached_property
+    def misuse(self) -> MisuseService:
+        """Strikes, warnings and time-limited suspensions (Art. 23)."""
+        from rempart.moderation.misuse import MisuseService
+
+        return MisuseService(self.db, self.settings, self.clock, webhooks=self.webhooks)
+
+    @cached_property
+    def notices(self) -> NoticeService:
+        """Notices, trusted flaggers and authority orders."""
+        from rempart.moderation.notices import NoticeService
+
+        return NoticeService(self.db, self.clock, self.queues, self.webhooks, self.misuse)
+
+    @cached_property
+    def decisions(self) -> DecisionService:
+        """Decisions, carried out through webhooks; statements queued for the TDB."""
+        from rempart.compliance.sor import queue_statement
+        from rempart.moderation.decisions import DecisionService
+
+        return DecisionService(
+            self.db,
+            self.clock,
+            self.queues,
+            self.webhooks,
+            self.misuse,
+            on_recorded=lambda s, d: queue_statement(self.tdb, s, d),
+        )
+
+    @cached_property
+    def appeals(self) -> AppealService:
+        """Internal complaints and out-of-court disputes."""
+        from rempart.moderation.appeals import AppealService
+
+        return AppealService(
+            self.db, self.clock, self.decisions, self.queues, self.webhooks, self.misuse
+        )
+
+    @cached_property
+    def moderation(self) -> ModerationService:
+        """Items, the automated path (scan, policy, act) and case views."""
+        from rempart.moderation.intake import Intake
+        from rempart.moderation.service import ModerationService
+
+        intake = Intake(
+            self.db,
+            self.clock,
+            self.scanner,
+            self.banks,
+            self.policies,
+            self.decisions,
+            self.queues,
+            self.misuse,
+        )
+        return ModerationService(self.db, self.clock, intake, self.queues)
+
+    @cached_property
+    def policies(self) -> PolicyService:
+        """Versioned policies and their evaluation."""
+        from rempart.policy.service import PolicyService
+
+        return PolicyService(self.db, self.settings, self.clock)
+
+    @cached_property
+    def tdb(self) -> TdbSubmitter:
+        """Statements of reasons queued for, and sent to, the EU Transparency Database."""
+        from rempart.compliance.tdb.service import TdbSubmitter
+
+        return TdbSubmitter(self.db, self.settings, self.clock)
 
     @classmethod
     def open(
@@ -53,10 +151,16 @@ class Rempart:
             scanner=ScanService(lookup, settings, limits),
             keys=ApiKeyService(db, clock),
             limits=limits,
+            clock=clock,
         )
         if load_index:
             matcher.load()
         return ctx
+
+    def prepare_moderation(self) -> None:
+        """Load the operator's (or the shipped) policy and create its and the built-in queues."""
+        self.policies.ensure_default()
+        self.moderation.sync_queues(dict(self.policies.active().queues))
 
     def close(self) -> None:
         """Stop background work and release connections."""

@@ -30,3 +30,15 @@ def categories() -> dict[str, str]:
 def specifications() -> dict[str, str]:
     """DSA category specifications (``KEYWORD_*``)."""
     return codes("KEYWORDS")
+
+
+# EU/EEA codes the Transparency Database accepts in territorial_scope (Greece is GR, not EL):
+# EuropeanCountriesService::EUROPEAN_COUNTRY_CODES
+EEA_COUNTRIES = frozenset(
+    {
+        *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU"),
+        *("IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE"),
+        *("SI", "SK"),
+    }
+)
+EU27_COUNTRIES = EEA_COUNTRIES - {"IS", "LI", "NO"}

@@ -8,12 +8,36 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from rempart import __version__
-from rempart.api import hma, metrics, ops, problems, v1
+from rempart.api import (
+    hma,
+    metrics,
+    misuse,
+    moderation,
+    ops,
+    policy,
+    problems,
+    queues,
+    reports,
+    tdb,
+    v1,
+    webhooks,
+)
 from rempart.config import get_settings
 from rempart.context import Rempart
 from rempart.logs import configure_logging
 
-ROUTERS = (ops.router, v1.router, hma.router)
+ROUTERS = (
+    ops.router,
+    v1.router,
+    hma.router,
+    moderation.router,
+    queues.router,
+    misuse.router,
+    policy.router,
+    webhooks.router,
+    tdb.router,
+    reports.router,
+)
 
 
 def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None = None) -> FastAPI:

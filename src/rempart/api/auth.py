@@ -29,8 +29,14 @@ def _secret(request: Request, header: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token else None
 
 
-def require(role: Role) -> Callable[..., Principal]:
-    """Dependency: a valid key holding ``role`` (admin holds all); 401 without, 403 if lacking."""
+def require(*roles: Role, admin: bool = True) -> Callable[..., Principal]:
+    """Dependency: a valid key holding one of ``roles``; 401 without a key, 403 if lacking.
+
+    ``admin`` holds every role unless ``admin=False`` (routes reserved to child safety).
+    The accepted roles are kept on the check so the auth-matrix test can read them.
+    """
+    accepted = frozenset(roles)
+    label = "/".join(r.value for r in roles) + ("" if admin else " (admin excluded)")
 
     def check(request: Request, header: str | None = Depends(api_key_header)) -> Principal:
         secret = _secret(request, header)
@@ -39,12 +45,14 @@ def require(role: Role) -> Callable[..., Principal]:
         principal = ctx(request).keys.verify(secret)
         if principal is None:
             raise ProblemError(401, "the API key is unknown or revoked", "bad_api_key")
-        if not allows(principal.roles, role):
-            raise ProblemError(403, f"this API key lacks the {role.value} role", "forbidden")
+        if not allows(principal.roles, accepted, admin=admin):
+            raise ProblemError(403, f"this route needs the {label} role", "forbidden")
         request.state.principal = principal
         return principal
 
-    check.__name__ = f"require_{role.value}"
+    check.__name__ = "require_" + "_or_".join(r.value for r in roles)
+    check.roles = accepted  # type: ignore[attr-defined]
+    check.admin = admin  # type: ignore[attr-defined]
     return check
 
 

@@ -13,7 +13,17 @@ from rich.table import Table
 
 from rempart.banks.lookup import Query
 from rempart.banks.services import normalize_signals
-from rempart.cli import banks, keys
+from rempart.cli import (
+    banks,
+    keys,
+    misuse,
+    moderation,
+    policy,
+    queues,
+    reports,
+    tdb,
+    webhooks,
+)
 from rempart.cli.common import console, err, fail, handled, services
 from rempart.config import get_settings
 from rempart.logs import configure_logging
@@ -26,6 +36,13 @@ app = typer.Typer(
 )
 app.add_typer(banks.app, name="bank")
 app.add_typer(keys.app, name="apikey")
+app.add_typer(policy.app, name="policy")
+app.add_typer(moderation.app, name="mod")
+app.add_typer(queues.app, name="queue")
+app.add_typer(misuse.app, name="misuse")
+app.add_typer(webhooks.app, name="webhook")
+app.add_typer(tdb.app, name="tdb")
+app.add_typer(reports.app, name="report")
 index_app = typer.Typer(help="Match index operations.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 

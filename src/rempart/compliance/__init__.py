@@ -1,0 +1,1 @@
+"""DSA compliance: statements of reasons, the EU Transparency Database, transparency reports."""

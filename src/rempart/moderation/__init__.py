@@ -1,0 +1,1 @@
+"""Items, accounts, notices, orders, review queues, decisions, appeals, strikes."""

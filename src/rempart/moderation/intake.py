@@ -1,0 +1,252 @@
+"""From an upload to a verdict carried out: scan, evaluate the policy, act, queue or allow.
+
+This is the automated path (own-initiative detection): a bank match or a classifier score
+becomes facts, the active policy turns them into a verdict (recorded with its version), and
+the verdict becomes a decision by rule, a case with review jobs, or nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from rempart.clock import Clock
+from rempart.moderation.decisions import DecisionService
+from rempart.moderation.items import item_by_ref, open_case
+from rempart.moderation.models import Account, AutomatedFlag, Item
+from rempart.moderation.notices import RANK_CHILD_SAFETY, RANK_OTHER
+from rempart.moderation.schemas import DecisionIn
+from rempart.scan.service import ScanResult
+from rempart.store.db import Database
+
+if TYPE_CHECKING:
+    from rempart.banks.services import BankService
+    from rempart.moderation.misuse import MisuseService
+    from rempart.moderation.queues import QueueService
+    from rempart.policy.facts import Facts
+    from rempart.policy.service import PolicyService
+    from rempart.policy.verdict import ResolvedDecision, Verdict
+    from rempart.scan.service import ScanService
+
+
+class IngestResult(BaseModel):
+    """What happened to an upload: the matches, the verdict and what it led to."""
+
+    item: str
+    outcome: str
+    reason: str
+    policy: str
+    policy_version: int
+    evaluation_id: int
+    rule_ids: list[str]
+    shadow_rule_ids: list[str]
+    matches: list[dict[str, Any]]
+    decision_id: int | None = None
+    case_id: int | None = None
+    queues: list[str] = []
+    preserve: bool = False
+
+
+class Intake:
+    """Scan an item's upload and carry out the active policy's verdict."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        scanner: ScanService,
+        banks: BankService,
+        policies: PolicyService,
+        decisions: DecisionService,
+        queues: QueueService,
+        misuse: MisuseService,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.scanner = scanner
+        self.banks = banks
+        self.policies = policies
+        self.decisions = decisions
+        self.queues = queues
+        self.misuse = misuse
+
+    def ingest(self, item_ref: str, data: bytes) -> IngestResult:
+        """Scan ``data`` (an upload of item ``item_ref``) and apply the policy to it."""
+        with self.db.session() as s:
+            item_by_ref(s, item_ref)  # 404 before any work on an unknown item
+        scan = self.scanner.scan(data)
+        return self.apply(item_ref, scan)
+
+    def apply(self, item_ref: str, scan: ScanResult) -> IngestResult:
+        """Evaluate a scan of an item under the active policy and carry out the verdict."""
+        from rempart.policy.facts import AccountFact, Facts, ItemFact
+
+        banks = {b.name: b for b in self.banks.list_banks()}
+        with self.db.session() as s:
+            item = item_by_ref(s, item_ref)
+            account = s.get(Account, item.account_id) if item.account_id else None
+            rest: dict[str, object] = {}
+            if account is not None:
+                rest["account"] = AccountFact(
+                    id=account.platform_ref,
+                    strikes=self.misuse.active_weight("account", account.platform_ref, session=s),
+                    account_type=account.account_type,
+                )
+            facts = Facts.from_scan(scan, banks, **rest)
+            if item.content_types or item.territories or item.language:
+                facts = facts.model_copy(
+                    update={
+                        "item": ItemFact(
+                            content_type=list(item.content_types) or facts.item.content_type,
+                            territory=item.territories[0] if len(item.territories) == 1 else None,
+                            language=item.language,
+                        )
+                    }
+                )
+            if not item.content_types and facts.item.content_type:
+                item.content_types = list(facts.item.content_type)
+            recorded = self.policies.evaluate(
+                facts, subject_type="item", subject_ref=item_ref, session=s
+            )
+            verdict = recorded.verdict
+            out = IngestResult(
+                item=item_ref,
+                outcome=verdict.outcome,
+                reason=verdict.reason,
+                policy=verdict.policy,
+                policy_version=verdict.policy_version,
+                evaluation_id=recorded.evaluation_id,
+                rule_ids=list(verdict.rule_ids),
+                shadow_rule_ids=list(verdict.shadow_rule_ids),
+                matches=[m.model_dump(mode="json") for m in scan.matches],
+                preserve=verdict.preserve,
+            )
+            if verdict.outcome == "allow":
+                return out
+            self._carry_out(s, item, facts, verdict, recorded.evaluation_id, out)
+            return out
+
+    def _carry_out(
+        self,
+        s: Session,
+        item: Item,
+        facts: Facts,
+        verdict: Verdict,
+        evaluation_id: int,
+        out: IngestResult,
+    ) -> None:
+        now = self.clock()
+        child = bool(
+            (verdict.open_case and verdict.open_case.restricted_to_role == "child_safety")
+            or any(r.restricted_to_role == "child_safety" for r in verdict.reviews)
+        )
+        case = open_case(s, item, now, "child_safety" if child else "general")
+        case.preserve = case.preserve or verdict.preserve
+        case.facts = facts.model_dump(mode="json")
+        if verdict.open_case is not None and verdict.open_case.closable_by == "person":
+            case.person_only_close = True
+        if verdict.outcome == "act" and verdict.reviews:
+            case.person_only_close = True  # a person confirms or overturns the rule's action
+        out.case_id = case.id
+        for m in facts.matches:
+            if m.suppressed:
+                continue
+            s.add(
+                AutomatedFlag(
+                    case_id=case.id,
+                    item_id=item.id,
+                    detector_kind="bank",
+                    detector=m.bank,
+                    category=m.dsa_category,
+                    detail={"signal_type": m.signal_type, "distance": m.distance},
+                    flagged_at=now,
+                )
+            )
+        for name, c in facts.classifiers.items():
+            s.add(
+                AutomatedFlag(
+                    case_id=case.id,
+                    item_id=item.id,
+                    detector_kind="classifier",
+                    detector=name,
+                    detail={"score": c.score, "model": c.model, "version": c.version},
+                    flagged_at=now,
+                )
+            )
+        s.flush()
+        if verdict.outcome == "act" and verdict.decision is not None:
+            body = decision_from_rule(verdict.decision, now.date(), verdict)
+            if verdict.strike is not None:
+                body = body.model_copy(update={"strike_weight": verdict.strike.weight})
+            else:
+                body = body.model_copy(update={"strike_weight": 0.0})
+            d = self.decisions.record(
+                s,
+                case,
+                body,
+                by=f"rule:{verdict.policy}/{verdict.deciding_rule}",
+                person=False,
+                policy_evaluation_id=evaluation_id,
+                policy_version=f"{verdict.policy}@{verdict.policy_version}",
+                signals=case.facts,
+            )
+            out.decision_id = d.id
+        wanted = [(r.queue, r.priority, r.rule_id) for r in verdict.reviews]
+        if verdict.open_case is not None and all(q != verdict.open_case.queue for q, *_ in wanted):
+            wanted.append((verdict.open_case.queue, 100, verdict.open_case.rule_id))
+        if case.status == "open":
+            for queue, priority, rule_id in wanted:
+                self.queues.enqueue(
+                    s,
+                    case_id=case.id,
+                    queue=queue,
+                    rank=RANK_CHILD_SAFETY if child else RANK_OTHER,
+                    priority=priority,
+                    reason=f"policy {verdict.policy}@{verdict.policy_version} rule {rule_id}",
+                )
+                out.queues.append(queue)
+
+
+def decision_from_rule(rule: ResolvedDecision, today: date, verdict: Verdict) -> DecisionIn:
+    """A policy rule's decision as a decision to record: durations become end dates."""
+
+    def end(duration: timedelta | None) -> date | None:
+        return today + duration if duration else None
+
+    facts = (
+        rule.decision_facts
+        or (
+            f"Automated detection under policy {verdict.policy} version {verdict.policy_version}, "
+            f"rule {verdict.deciding_rule}: {verdict.reason}"
+        )[:5000]
+    )
+    illegal = rule.incompatible_content_illegal
+    return DecisionIn(
+        action=True,
+        decision_visibility=list(rule.decision_visibility),
+        decision_visibility_other=rule.decision_visibility_other,
+        decision_monetary=rule.decision_monetary,
+        decision_monetary_other=rule.decision_monetary_other,
+        decision_provision=rule.decision_provision,
+        decision_account=rule.decision_account,
+        end_date_visibility_restriction=end(rule.visibility_duration),
+        end_date_monetary_restriction=end(rule.monetary_duration),
+        end_date_service_restriction=end(rule.provision_duration),
+        end_date_account_restriction=end(rule.account_duration),
+        decision_ground=rule.decision_ground,
+        decision_ground_reference_url=rule.decision_ground_reference_url,
+        illegal_content_legal_ground=rule.illegal_content_legal_ground,
+        illegal_content_explanation=rule.illegal_content_explanation,
+        incompatible_content_ground=rule.incompatible_content_ground,
+        incompatible_content_explanation=rule.incompatible_content_explanation,
+        incompatible_content_illegal=None if illegal is None else illegal == "Yes",
+        category=rule.category,
+        category_addition=list(rule.category_addition),
+        category_specification=list(rule.category_specification),
+        category_specification_other=rule.category_specification_other,
+        territorial_scope=list(rule.territorial_scope),
+        decision_facts=facts,
+    )
