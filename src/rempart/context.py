@@ -164,5 +164,7 @@ class Rempart:
 
     def close(self) -> None:
         """Stop background work and release connections."""
+        if "webhooks" in self.__dict__:
+            self.webhooks.close()
         self.matcher.stop()
         self.db.dispose()

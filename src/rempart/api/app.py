@@ -52,9 +52,11 @@ def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None 
         app.state.rempart = ctx
         interval = sync_interval_s or ctx.settings.index_sync_interval_s
         ctx.matcher.start(interval)
+        ctx.webhooks.start(1.0)
         try:
             yield
         finally:
+            ctx.webhooks.stop()
             ctx.matcher.stop()
             if owned:
                 ctx.close()

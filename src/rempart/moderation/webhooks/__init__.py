@@ -1,0 +1,1 @@
+"""Signed enforcement and notification webhooks to the platform: retries, dead letters."""
