@@ -10,6 +10,7 @@ from rempart.store.models import Base
 MODEL_MODULES = (
     "rempart.store.models",
     "rempart.moderation.models",
+    "rempart.moderation.misuse",  # registers the no-suspension-without-warning guards
     "rempart.moderation.webhooks.models",
     "rempart.policy.models",
     "rempart.compliance.tdb.models",
