@@ -4,6 +4,7 @@ transaction, so matchers see additions and removals without a rebuild and nothin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -212,16 +213,25 @@ class BankService:
         """
         total = 0
         chunk: list[Record] = []
-        for item in items:
-            if isinstance(item, ContentIn):
-                item = item.record()
-                item.signals = normalize_signals(item.signals)
-            chunk.append(item)
-            if len(chunk) >= batch:
+        # one batch is written by a worker thread while the next is parsed here: the driver
+        # waits on the database without the GIL, so parsing and writing overlap. One batch in
+        # flight at a time keeps them in order and each in its own transaction.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-import") as pool:
+            pending: Future[int] | None = None
+            for item in items:
+                if isinstance(item, ContentIn):
+                    item = item.record()
+                    item.signals = normalize_signals(item.signals)
+                chunk.append(item)
+                if len(chunk) >= batch:
+                    if pending is not None:
+                        total += pending.result()
+                    pending = pool.submit(self._insert_batch, bank_name, chunk)
+                    chunk = []
+            if pending is not None:
+                total += pending.result()
+            if chunk:
                 total += self._insert_batch(bank_name, chunk)
-                chunk = []
-        if chunk:
-            total += self._insert_batch(bank_name, chunk)
         return total
 
     def _insert_batch(self, bank_name: str, items: Sequence[Record]) -> int:
