@@ -153,6 +153,7 @@ class Rempart:
             limits=limits,
             clock=clock,
         )
+        ctx.prepare_moderation()
         if load_index:
             matcher.load()
         return ctx

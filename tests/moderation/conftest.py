@@ -21,9 +21,8 @@ def mclock() -> FakeClock:
 
 @pytest.fixture
 def mod(settings: Settings, mclock: FakeClock) -> Iterator[Rempart]:
-    """All services, the default policy loaded, queues created, one catch-all webhook."""
+    """All services (the default policy loaded, queues created) and one catch-all webhook."""
     ctx = Rempart.open(settings, clock=mclock, load_index=False)
-    ctx.prepare_moderation()
     ctx.webhooks.add_endpoint("platform", "http://127.0.0.1:9/hook", ["*"])
     yield ctx
     ctx.close()

@@ -264,3 +264,26 @@ def test_decision_validation_names_what_is_missing() -> None:
         DecisionIn.model_validate(REMOVE | {"action": False})
     with pytest.raises(ValueError, match="territorial_scope"):
         DecisionIn.model_validate(REMOVE | {"territorial_scope": ["EL"]})
+
+
+def test_repeated_illegal_content_warns_then_suspends_with_its_own_statement(
+    mod: Rempart, mclock: FakeClock
+) -> None:
+    """Art. 23(1): a warning first; the suspension that follows is a decision with a SoR."""
+    suspended = None
+    for n in range(8):
+        mclock.advance(hours=1)
+        setup_notice(mod, ref=f"post-{n}", email=f"n{n}@example.org")
+        decide(mod, body=REMOVE | {"strike_weight": 2.0})
+        history = mod.misuse.history("account", "user-7")
+        if any(a.action == "suspension" for a in history.actions):
+            suspended = next(a for a in history.actions if a.action == "suspension")
+            break
+    assert suspended is not None and suspended.decision_id is not None
+    actions = [a.action for a in mod.misuse.history("account", "user-7").actions]
+    assert actions.index("warning") < actions.index("suspension")
+    assert events(mod, "account.warn") and events(mod, "account.suspend")
+    body = stored_statement(mod, suspended.decision_id, ["legal"])
+    assert body["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+    assert body["end_date_account_restriction"] == suspended.ends_at.date().isoformat()
+    assert validate_statement(body) == {}

@@ -109,15 +109,19 @@ def test_trusted_flagger_notices_are_prioritised_and_measured(mod: Rempart) -> N
     principal = mod.keys.verify(_secret)
     ordinary = mod.notices.submit(notice(items=[{"ref": "a"}]))
     flagged = mod.notices.submit(notice(items=[{"ref": "b"}]), principal)
-    assert flagged.trusted_flagger == "Hotline FR" and flagged.priority_queue == "trusted_flaggers"
+    assert flagged.trusted_flagger == "Hotline FR" and flagged.priority_queue == "notices"
     assert ordinary.priority_queue == "notices"
+    # submitted later, the trusted flagger's notice is reviewed first
+    jobs = mod.queues.list_jobs("notices", roles=["moderator"])
+    assert [j.case_id for j in jobs] == [flagged.case_ids[0], ordinary.case_ids[0]]
     out = mod.notices.flaggers()
     assert out[0].id == tf.id and out[0].notices == 1 and out[0].action_share is None
     # outside its area of expertise a trusted flagger's notice is an ordinary one
     other = mod.notices.submit(
         notice(items=[{"ref": "c"}], category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD"), principal
     )
-    assert other.priority_queue == "notices"
+    jobs = mod.queues.list_jobs("notices", roles=["moderator"])
+    assert jobs[-1].case_id == other.case_ids[0]
 
 
 def test_order_deadlines_one_hour_for_terrorist_content_24h_for_french_csam(

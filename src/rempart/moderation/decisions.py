@@ -182,12 +182,17 @@ class DecisionService:
         signals: dict[str, Any] | None = None,
         reverses: Decision | None = None,
         appeal_id: int | None = None,
+        follow_up: bool = False,
     ) -> Decision:
-        """Record a decision on a case inside ``s`` and queue everything that follows from it."""
+        """Record a decision on a case inside ``s`` and queue everything that follows from it.
+
+        ``follow_up`` marks a decision that follows from another in the same transaction (an
+        Art. 23 suspension): it may land on the case its cause just closed.
+        """
         now = self.clock()
-        if case.status != "open" and reverses is None:
+        if case.status != "open" and reverses is None and not follow_up:
             raise Conflict(f"case {case.id} is closed")
-        if reverses is None and person:
+        if reverses is None and person and not follow_up:
             pending = s.scalars(
                 select(Decision.id).where(
                     Decision.case_id == case.id,
@@ -205,8 +210,11 @@ class DecisionService:
         item = s.get(Item, case.item_id)
         assert item is not None
         account = s.get(Account, item.account_id) if item.account_id else None
-        notices = self._notices(s, case)
-        orders = [o for o in (s.get(AuthorityOrder, i) for i in case.order_ids) if o]
+        # a follow-up (Art. 23 suspension) is the platform's own step, not an answer to notices
+        notices = [] if follow_up else self._notices(s, case)
+        orders = []
+        if not follow_up:
+            orders = [o for o in (s.get(AuthorityOrder, i) for i in case.order_ids) if o]
         flags = s.scalars(select(AutomatedFlag).where(AutomatedFlag.case_id == case.id)).all()
         automated_detection = bool(flags) or bool(reverses and reverses.automated_detection)
         source_type, source_identity = self._source(s, notices, orders)
@@ -331,7 +339,9 @@ class DecisionService:
                 reason=f"decision {d.uuid}: {d.category}",
                 decision_id=d.id,
             )
-            self.misuse.assess(s, "account", account.platform_ref, by=d.decided_by)
+            step = self.misuse.assess(s, "account", account.platform_ref, by=d.decided_by)
+            if step is not None and step.action == "suspension" and step.ends_at is not None:
+                self._suspension_decision(s, d, case, step.id, step.ends_at, step.reason)
         if not d.action and body.notice_unfounded:
             for n in notices:
                 n.manifestly_unfounded = True
@@ -345,6 +355,31 @@ class DecisionService:
                         decision_id=d.id,
                     )
                     self.misuse.assess(s, "notifier", n.notifier_email, by=d.decided_by)
+
+    def _suspension_decision(
+        self, s: Session, cause: Decision, case: Case, action_id: int, ends: datetime, why: str
+    ) -> Decision:
+        """An Art. 23(1) suspension is itself a restriction: its own decision, statement of
+        reasons and Transparency Database entry, linked to the misuse record."""
+        body = DecisionIn(
+            decision_account="DECISION_ACCOUNT_SUSPENDED",
+            end_date_account_restriction=as_utc(ends).date(),
+            decision_ground="DECISION_GROUND_INCOMPATIBLE_CONTENT",
+            incompatible_content_ground="Terms of service: repeated provision of manifestly "
+            "illegal content (DSA Art. 23(1))",
+            incompatible_content_explanation=why[:2000],
+            incompatible_content_illegal=True,
+            category=cause.category,
+            category_specification=list(cause.category_specification),
+            territorial_scope=list(cause.territorial_scope),
+            decision_facts=f"The account was warned before and has again provided manifestly "
+            f"illegal content (decision {cause.uuid}); the service is suspended until "
+            f"{as_utc(ends).date().isoformat()}.",
+            strike_weight=0,
+        )
+        d = self.record(s, case, body, by="rule:misuse", person=False, follow_up=True)
+        self.misuse.link_decision(s, action_id, d.id)
+        return d
 
     def _notices(self, s: Session, case: Case) -> list[Notice]:
         ids = s.scalars(select(NoticeItem.notice_id).where(NoticeItem.case_id == case.id)).all()

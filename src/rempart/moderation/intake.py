@@ -194,11 +194,13 @@ class Intake:
                 signals=case.facts,
             )
             out.decision_id = d.id
-        wanted = [(r.queue, r.priority, r.rule_id) for r in verdict.reviews]
+        wanted: list[tuple[str, int, str, float | None]] = [
+            (r.queue, r.priority, r.rule_id, r.sla_hours) for r in verdict.reviews
+        ]
         if verdict.open_case is not None and all(q != verdict.open_case.queue for q, *_ in wanted):
-            wanted.append((verdict.open_case.queue, 100, verdict.open_case.rule_id))
+            wanted.append((verdict.open_case.queue, 100, verdict.open_case.rule_id, None))
         if case.status == "open":
-            for queue, priority, rule_id in wanted:
+            for queue, priority, rule_id, sla in wanted:
                 self.queues.enqueue(
                     s,
                     case_id=case.id,
@@ -206,6 +208,7 @@ class Intake:
                     rank=RANK_CHILD_SAFETY if child else RANK_OTHER,
                     priority=priority,
                     reason=f"policy {verdict.policy}@{verdict.policy_version} rule {rule_id}",
+                    due_at=now + timedelta(hours=sla) if sla else None,  # the rule's own SLA
                 )
                 out.queues.append(queue)
 

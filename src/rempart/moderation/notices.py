@@ -75,8 +75,8 @@ def notice_route(notice: Notice, child_abuse: bool) -> Route:
         return Route("child_safety", RANK_CHILD_SAFETY, 100, "notice alleging child sexual abuse")
     if notice.threat_to_life:
         return Route("urgent", RANK_THREAT, 90, "notice reporting a threat to life or safety")
-    if notice.within_expertise:
-        return Route("trusted_flaggers", RANK_TRUSTED, 50, "trusted flagger within expertise")
+    if notice.within_expertise:  # same queue as other notices, ranked ahead of them
+        return Route("notices", RANK_TRUSTED, 50, "trusted flagger within its expertise")
     return Route("notices", RANK_OTHER, 10, "Art. 16 notice")
 
 
