@@ -23,7 +23,7 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def tdb_statement(d: Decision, puid: str) -> dict[str, Any]:
+def tdb_statement(d: Decision, puid: str | None = None) -> dict[str, Any]:
     """The JSON body the EU Transparency Database takes for this decision, fields in its order.
 
     Fields that do not apply are left out rather than sent empty, as the database's
@@ -80,7 +80,8 @@ def tdb_statement(d: Decision, puid: str) -> dict[str, Any]:
         body["source_identity"] = d.source_identity
     body["automated_detection"] = "Yes" if d.automated_detection else "No"
     body["automated_decision"] = d.automated_decision
-    body["puid"] = puid
+    if puid is not None:
+        body["puid"] = puid
     return body
 
 
@@ -97,8 +98,9 @@ def queue_statement(tdb: TdbSubmitter, s: Session, d: Decision) -> None:
         return
     if d.order_ids and not d.notice_ids and d.source_type == "SOURCE_TYPE_OTHER_NOTIFICATION":
         return
-    puid = tdb.new_puid(d.id)
-    tdb.enqueue(d.id, tdb_statement(d, puid), session=s)
+    # trusted flaggers and authorities are organisations: their name may stay (17(3)(b))
+    organisation = d.source_type in ("SOURCE_TRUSTED_FLAGGER", "SOURCE_TYPE_OTHER_NOTIFICATION")
+    tdb.enqueue(d.id, tdb_statement(d), session=s, source_is_person=not organisation)
 
 
 def stored_statement(rempart: Rempart, decision_id: int, roles: list[str]) -> dict[str, Any]:

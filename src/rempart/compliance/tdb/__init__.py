@@ -1,0 +1,1 @@
+"""EU Transparency Database: validation rules, personal-data scrubbing, batched submission."""
