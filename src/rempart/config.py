@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         None, description="EU Transparency Database base URL (sandbox or production)."
     )
     tdb_token: str | None = Field(None, description="Transparency Database API token.")
+    tdb_submit_interval_s: float = Field(
+        300.0, description="How often the server sends due statements to the TDB."
+    )
     puid_prefix: str = Field("rmp", description="Prefix of platform-unique ids (puid) sent to TDB.")
     webhook_max_attempts: int = Field(8, description="Deliveries tried before the dead letter.")
     webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles each attempt.")

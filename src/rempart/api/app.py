@@ -25,6 +25,7 @@ from rempart.api import (
 from rempart.config import get_settings
 from rempart.context import Rempart
 from rempart.logs import configure_logging
+from rempart.workers.periodic import standard_jobs
 
 ROUTERS = (
     ops.router,
@@ -53,9 +54,12 @@ def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None 
         interval = sync_interval_s or ctx.settings.index_sync_interval_s
         ctx.matcher.start(interval)
         ctx.webhooks.start(1.0)
+        jobs = standard_jobs(ctx)
+        jobs.start()
         try:
             yield
         finally:
+            jobs.stop()
             ctx.webhooks.stop()
             ctx.matcher.stop()
             if owned:
