@@ -56,6 +56,14 @@ class JobDecision(BaseModel):
     decision: DecisionIn
 
 
+class JobReview(BaseModel):
+    """A reviewer's verdict on a rule's automated action: confirm it, or overturn it."""
+
+    lease_token: int = Field(ge=0)
+    confirm: bool
+    reason: str = Field(min_length=1, max_length=5000)
+
+
 class FlaggerCreated(TrustedFlaggerOut):
     """A new trusted flagger and the API key it sends notices with (shown once)."""
 
@@ -210,6 +218,16 @@ def decide_job(
 ) -> DecisionOut:
     """Decide the case of a review job the caller holds."""
     return ctx(request).decisions.decide_job(job_id, body.decision, p, body.lease_token)
+
+
+@router.post("/jobs/{job_id}/review")
+def review_job(
+    request: Request, job_id: int, body: JobReview, p: Principal = Reviewer
+) -> DecisionOut:
+    """Confirm or overturn the automated decision on the case of a job the caller holds."""
+    return ctx(request).decisions.review_job(
+        job_id, confirm=body.confirm, reason=body.reason, principal=p, lease_token=body.lease_token
+    )
 
 
 @router.get("/decisions/{decision_id}")
