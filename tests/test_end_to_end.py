@@ -49,7 +49,7 @@ def world(db_url: str, tmp_path: Path, tdb: tdb_server.TdbStandIn) -> Iterator[d
         home=tmp_path / "home",
         database_url=db_url,
         tdb_url=tdb.base_url,
-        tdb_token="sandbox-token",  # noqa: S106 - the stand-in's token
+        tdb_token="sandbox-token",  # the stand-in's token
     )
     ctx = Rempart.open(settings)
     keys = {r: ctx.keys.create(r if r != "moderator" else "mia", [r])[1] for r in ROLES}

@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from rempart.store.db import Database
 from rempart.store.all_models import Base
+from rempart.store.db import Database
 
 
 def test_migrations_match_models(db_url: str) -> None:
