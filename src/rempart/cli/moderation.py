@@ -1,8 +1,9 @@
 """``rempart mod``: items, notices, orders, trusted flaggers, decisions, appeals, disputes.
 
 Inputs are JSON files in the API's shapes (``-`` reads stdin), so a request that works on the
-API works here. Commands that act as a person take ``--as NAME`` (recorded as ``cli:NAME``)
-and ``--role``: the same role rules apply as on the API.
+API works here. Commands that act as a person take ``--as NAME``
+(the same name ``rempart queue claim --as`` used) and ``--role``: the same role rules
+apply as on the API.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _read(path: Path, model: type[M]) -> M:
 
 
 def _person(name: str, roles: list[str]) -> Principal:
-    return Principal(key_id=0, name=f"cli:{name}", roles=[r.value for r in parse_roles(roles)])
+    return Principal(key_id=0, name=name, roles=[r.value for r in parse_roles(roles)])
 
 
 def _print(data: Any) -> None:
