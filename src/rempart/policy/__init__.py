@@ -1,0 +1,1 @@
+"""Versioned policies: rules that turn signals into verdicts (act, review, allow)."""
