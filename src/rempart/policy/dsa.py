@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rempart import taxonomy

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from rempart.errors import Invalid
@@ -23,13 +23,13 @@ Format = Literal["yaml", "toml"]
 _BOOL = "tag:yaml.org,2002:bool"
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]
+class _Loader(yaml.SafeLoader):
     """SafeLoader without aliases and with YAML 1.2 booleans (true/false only)."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """Refuse aliases: they let a small file expand into a huge one."""
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in policy files", event.start_mark
             )
@@ -143,7 +143,8 @@ def _parse(text: str, fmt: Format | None) -> Any:
     except yaml.YAMLError as exc:
         if fmt == "yaml":
             raise PolicyFileError.single(f"not valid YAML: {exc}") from None
-        data, yaml_error = None, exc
+        data = None
+        yaml_error: yaml.YAMLError | None = exc
     else:
         if data is None or isinstance(data, dict) or fmt == "yaml":
             return data

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rempart.compliance.transparency.templates import LANGUAGES, MEMBER_STATES
