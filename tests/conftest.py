@@ -22,6 +22,11 @@ from rempart.api.app import create_app
 from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.demo import synthetic_photo
+from rempart.logs import configure_logging
+
+# JSON logs as in production: structlog's default console renderer draws rich tracebacks with
+# every local variable, which takes minutes when a fuzzed request fails
+configure_logging(json_logs=True)
 
 PG_URL = os.environ.get("REMPART_TEST_POSTGRES_URL")
 REQUIRE = os.environ.get("REMPART_REQUIRE_SERVICES") == "1"

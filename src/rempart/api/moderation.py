@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from rempart.access.roles import Role
@@ -37,6 +37,9 @@ from rempart.moderation.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["moderation"])
+# ids are 64-bit: a larger number is a 422, not an overflow in the database driver
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Ref = Annotated[str, Path(min_length=1, max_length=255)]
 
 R = Role
 Platform = Depends(require(R.PLATFORM))
@@ -98,7 +101,7 @@ def put_item(request: Request, body: ItemIn, _: Principal = Platform) -> ItemOut
 
 
 @router.get("/items/{item_ref}")
-def get_item(request: Request, item_ref: str, _: Principal = Records) -> ItemOut:
+def get_item(request: Request, item_ref: Ref, _: Principal = Records) -> ItemOut:
     """An item as recorded."""
     return ctx(request).moderation.get_item(item_ref)
 
@@ -106,7 +109,7 @@ def get_item(request: Request, item_ref: str, _: Principal = Records) -> ItemOut
 @router.post("/items/{item_ref}/scan")
 def ingest(
     request: Request,
-    item_ref: str,
+    item_ref: Ref,
     file: Annotated[UploadFile, File(description="the uploaded image or video")],
     _: Principal = Platform,
 ) -> IngestResult:
@@ -134,7 +137,9 @@ def submit_notice(
 
 
 @router.get("/notices/{notice_id}")
-def get_notice(request: Request, notice_id: str, _: Principal = Records) -> dict[str, Any]:
+def get_notice(
+    request: Request, notice_id: Annotated[str, Path(max_length=36)], _: Principal = Records
+) -> dict[str, Any]:
     """A notice, its items and where it stands."""
     return ctx(request).notices.get(notice_id)
 
@@ -156,7 +161,7 @@ def list_flaggers(request: Request, _: Principal = LegalRecords) -> list[Trusted
 
 @router.post("/trusted-flaggers/{flagger_id}/status")
 def flagger_status(
-    request: Request, flagger_id: int, body: FlaggerStatus, _: Principal = Legal
+    request: Request, flagger_id: Id, body: FlaggerStatus, _: Principal = Legal
 ) -> TrustedFlaggerOut:
     """Suspend, revoke or restore a trusted flagger."""
     return ctx(request).notices.set_flagger_status(flagger_id, body.status)
@@ -181,7 +186,7 @@ def list_orders(request: Request, _: Principal = LegalRecords) -> list[OrderOut]
 
 @router.post("/orders/{order_id}/effect")
 def order_effect(
-    request: Request, order_id: int, body: OrderEffect, _: Principal = Legal
+    request: Request, order_id: Id, body: OrderEffect, _: Principal = Legal
 ) -> OrderOut:
     """Record that an order was given effect."""
     return ctx(request).notices.give_effect(order_id, body.description)
@@ -191,14 +196,14 @@ def order_effect(
 
 
 @router.get("/cases/{case_id}")
-def get_case(request: Request, case_id: int, p: Principal = Records) -> dict[str, Any]:
+def get_case(request: Request, case_id: Id, p: Principal = Records) -> dict[str, Any]:
     """A case with its item, notices, flags, jobs and decisions."""
     return ctx(request).moderation.case(case_id, p.roles)
 
 
 @router.post("/cases/{case_id}/close")
 def close_case(
-    request: Request, case_id: int, body: CaseClose, p: Principal = Reviewer
+    request: Request, case_id: Id, body: CaseClose, p: Principal = Reviewer
 ) -> dict[str, Any]:
     """A person closes a case (the only way a child-safety case is closed)."""
     return ctx(request).moderation.close_case(case_id, p, body.reason)
@@ -206,7 +211,7 @@ def close_case(
 
 @router.post("/cases/{case_id}/decision", status_code=201)
 def decide_case(
-    request: Request, case_id: int, body: DecisionIn, p: Principal = Senior
+    request: Request, case_id: Id, body: DecisionIn, p: Principal = Senior
 ) -> DecisionOut:
     """Decide a case outside the queues (own initiative)."""
     return ctx(request).decisions.decide_case(case_id, body, p)
@@ -214,7 +219,7 @@ def decide_case(
 
 @router.post("/jobs/{job_id}/decision", status_code=201)
 def decide_job(
-    request: Request, job_id: int, body: JobDecision, p: Principal = Reviewer
+    request: Request, job_id: Id, body: JobDecision, p: Principal = Reviewer
 ) -> DecisionOut:
     """Decide the case of a review job the caller holds."""
     return ctx(request).decisions.decide_job(job_id, body.decision, p, body.lease_token)
@@ -222,7 +227,7 @@ def decide_job(
 
 @router.post("/jobs/{job_id}/review")
 def review_job(
-    request: Request, job_id: int, body: JobReview, p: Principal = Reviewer
+    request: Request, job_id: Id, body: JobReview, p: Principal = Reviewer
 ) -> DecisionOut:
     """Confirm or overturn the automated decision on the case of a job the caller holds."""
     return ctx(request).decisions.review_job(
@@ -231,7 +236,7 @@ def review_job(
 
 
 @router.get("/decisions/{decision_id}")
-def get_decision(request: Request, decision_id: int, p: Principal = Records) -> DecisionOut:
+def get_decision(request: Request, decision_id: Id, p: Principal = Records) -> DecisionOut:
     """A decision as recorded."""
     rempart = ctx(request)
     out = rempart.decisions.get(decision_id, p.roles)
@@ -241,7 +246,7 @@ def get_decision(request: Request, decision_id: int, p: Principal = Records) -> 
 @router.get("/decisions/{decision_id}/statement-of-reasons")
 def statement_of_reasons(
     request: Request,
-    decision_id: int,
+    decision_id: Id,
     p: Principal = Depends(require(R.LEGAL, R.AUDITOR, R.SENIOR_MODERATOR, R.CHILD_SAFETY)),
 ) -> dict[str, Any]:
     """Exactly the JSON body the EU Transparency Database takes for this decision."""
@@ -249,7 +254,7 @@ def statement_of_reasons(
 
 
 @router.get("/decisions/{decision_id}/user-statement")
-def user_statement(request: Request, decision_id: int, p: Principal = Records) -> dict[str, Any]:
+def user_statement(request: Request, decision_id: Id, p: Principal = Records) -> dict[str, Any]:
     """The statement of reasons as the affected user received it, with redress options."""
     return ctx(request).decisions.user_statement(decision_id, p.roles)
 
@@ -259,21 +264,21 @@ def user_statement(request: Request, decision_id: int, p: Principal = Records) -
 
 @router.post("/decisions/{decision_id}/appeals", status_code=201)
 def submit_appeal(
-    request: Request, decision_id: int, body: AppealIn, _: Principal = Platform
+    request: Request, decision_id: Id, body: AppealIn, _: Principal = Platform
 ) -> AppealOut:
     """Lodge an internal complaint for a user or a notifier (free, within six months)."""
     return ctx(request).appeals.submit(decision_id, body)
 
 
 @router.get("/appeals/{appeal_id}")
-def get_appeal(request: Request, appeal_id: int, p: Principal = Records) -> AppealOut:
+def get_appeal(request: Request, appeal_id: Id, p: Principal = Records) -> AppealOut:
     """An appeal and its outcome."""
     return ctx(request).appeals.get(appeal_id, p.roles)
 
 
 @router.post("/appeals/{appeal_id}/decision")
 def decide_appeal(
-    request: Request, appeal_id: int, body: AppealDecisionIn, p: Principal = Senior
+    request: Request, appeal_id: Id, body: AppealDecisionIn, p: Principal = Senior
 ) -> AppealOut:
     """Decide an appeal (by a person who did not take the decision appealed)."""
     return ctx(request).appeals.decide(appeal_id, body, p)
@@ -281,7 +286,7 @@ def decide_appeal(
 
 @router.post("/decisions/{decision_id}/disputes", status_code=201)
 def add_dispute(
-    request: Request, decision_id: int, body: DisputeIn, _: Principal = Legal
+    request: Request, decision_id: Id, body: DisputeIn, _: Principal = Legal
 ) -> DisputeOut:
     """Record a dispute before an out-of-court settlement body (Art. 21)."""
     return ctx(request).appeals.add_dispute(decision_id, body)
@@ -289,7 +294,7 @@ def add_dispute(
 
 @router.post("/disputes/{dispute_id}/outcome")
 def dispute_outcome(
-    request: Request, dispute_id: int, body: DisputeOutcomeIn, _: Principal = Legal
+    request: Request, dispute_id: Id, body: DisputeOutcomeIn, _: Principal = Legal
 ) -> DisputeOut:
     """Record a dispute's outcome and whether it was implemented."""
     return ctx(request).appeals.dispute_outcome(dispute_id, body)
