@@ -143,7 +143,7 @@ def test_child_safety_queue_is_hidden_from_admin_and_moderators(
     )
     cs = as_(keys, "child_safety")
     names = [q["name"] for q in app_client.get("/v1/queues", headers=cs).json()]
-    assert names == ["child_safety", "general"]
+    assert {"child_safety", "general"} <= set(names)
     assert [j["id"] for j in app_client.get("/v1/queues/child_safety/jobs", headers=cs).json()] == [
         job
     ]
