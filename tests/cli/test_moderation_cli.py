@@ -97,3 +97,64 @@ def test_bad_input_is_a_message_and_exit_1(home: Path) -> None:
         "mod", "decide", "1", str(bad), "--lease-token", "1", "--as", "x", "--role", "wizard"
     )
     assert code == 1
+
+
+def test_rule_action_reviewed_and_case_closed_from_the_command_line(home: Path) -> None:
+    from rempart.config import MediaLimits
+    from rempart.signals.hashing import hash_photo
+    from tests.conftest import encode, photo
+
+    known = encode(photo(5), quality=95)
+    pdq = hash_photo(known, MediaLimits(), fast=False).pdq
+    assert pdq is not None
+    csv_file = home / "ncii.csv"
+    csv_file.write_text(f"signal_type,signal_value\npdq,{pdq.hex}\n")
+    spec = "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"
+    cat = "STATEMENT_CATEGORY_CYBER_VIOLENCE"
+    code, _, err = run(
+        "bank", "create", "NCII", "--source", "stopncii", "--category", cat, "--spec", spec
+    )
+    assert code == 0, err
+    assert run("bank", "import", "NCII", str(csv_file), "--format", "csv")[0] == 0
+    upload = home / "upload.jpg"
+    upload.write_bytes(encode(photo(5), quality=70))
+    run("mod", "item", write(home, "i.json", {"ref": "img-9", "account": {"ref": "u9"}}))
+    code, out, err = run("mod", "ingest", "img-9", str(upload))
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["outcome"] == "act" and result["queues"], result
+    code, out, err = run(
+        "queue", "claim", result["queues"][0], "--as", "mia", "--role", "moderator"
+    )
+    assert code == 0, err
+    job, token = re.search(r"claimed job (\d+).*lease token (\d+)", out.replace("\n", " ")).groups()  # type: ignore[union-attr]
+    code, out, err = run(
+        "mod",
+        "review",
+        job,
+        "--lease-token",
+        token,
+        "--overturn",
+        "--reason",
+        "not NCII",
+        "--as",
+        "mia",
+        "--role",
+        "moderator",
+    )
+    assert code == 0, err
+    assert json.loads(out)["reverses_id"] == result["decision_id"]
+    code, out, err = run("mod", "case", str(result["case_id"]), "--role", "moderator")
+    assert code == 0 and json.loads(out)["status"] == "closed", err
+    code, _, err = run(
+        "mod",
+        "close",
+        str(result["case_id"]),
+        "--reason",
+        "x",
+        "--as",
+        "mia",
+        "--role",
+        "moderator",
+    )
+    assert code == 1 and "already closed" in err

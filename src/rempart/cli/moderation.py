@@ -159,6 +159,52 @@ def decide(
     _print(out)
 
 
+@app.command("review")
+@handled
+def review(
+    job_id: int,
+    lease_token: Annotated[int, typer.Option(help="the token the claim returned")],
+    reason: Annotated[str, typer.Option(help="why")],
+    person: AsOpt,
+    role: RoleOpt,
+    confirm: Annotated[bool, typer.Option("--confirm/--overturn", help="the rule's action")] = True,
+) -> None:
+    """Confirm or overturn a rule's automated action on the case of a job you hold."""
+    with services() as ctx:
+        out = ctx.decisions.review_job(
+            job_id,
+            confirm=confirm,
+            reason=reason,
+            principal=_person(person, role),
+            lease_token=lease_token,
+        )
+    _print(out)
+
+
+@app.command("case")
+@handled
+def case(
+    case_id: int,
+    role: Annotated[list[str], typer.Option("--role", help="your role(s)")] = ["auditor"],  # noqa: B006
+) -> None:
+    """Show a case: item, notices, flags, jobs, decisions."""
+    with services() as ctx:
+        _print(ctx.moderation.case(case_id, [r.value for r in parse_roles(role)]))
+
+
+@app.command("close")
+@handled
+def close(
+    case_id: int,
+    reason: Annotated[str, typer.Option(help="why the case is closed")],
+    person: AsOpt,
+    role: RoleOpt,
+) -> None:
+    """Close a case as a person (the only way a child-safety case closes)."""
+    with services() as ctx:
+        _print(ctx.moderation.close_case(case_id, _person(person, role), reason))
+
+
 @app.command("decision")
 @handled
 def decision(

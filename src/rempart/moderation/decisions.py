@@ -306,8 +306,9 @@ class DecisionService:
             case.closed_at = now
             case.closed_by = d.decided_by
             self.queues.cancel(s, case.id)
-        # the affected user's statement of reasons (Art. 17; contact details known: 17(2))
-        if d.action and account is not None and account.contact_known:
+        # the affected user's statement of reasons (Art. 17; contact details known: 17(2)); a
+        # reversal gets one too, saying what was lifted and what remains
+        if (d.action or d.reverses_id) and account is not None and account.contact_known:
             statement = user_statement(d, item_ref=item.platform_ref, notified_at=now)
             self.webhooks.emit(
                 s,

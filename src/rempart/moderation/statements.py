@@ -83,6 +83,7 @@ def user_statement(
         ground["reference_url"] = d.decision_ground_reference_url
     return {
         "decision_id": d.uuid,
+        "replaces_decision": d.reverses_id,
         "item": item_ref,
         "restriction": {
             "visibility": list(d.decision_visibility),
