@@ -156,7 +156,7 @@ def test_upload_notice_decision_appeal_reversal_report(world: dict[str, Any]) ->
     assert flagged.json()["trusted_flagger"] == "Point de Contact"
 
     # 3. a moderator claims the next job: the trusted flagger's, and decides
-    job = call(w, "moderator", "POST", "/v1/queues/notices/claim", json={})
+    job = call(w, "moderator", "POST", "/v1/queues/*/claim", json={})  # what is next, anywhere
     assert job["case_id"] == flagged.json()["case_ids"][0]
     decision = {
         "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
@@ -175,7 +175,7 @@ def test_upload_notice_decision_appeal_reversal_report(world: dict[str, Any]) ->
         json={"lease_token": job["lease_token"], "decision": decision},
     )
     assert d["source_type"] == "SOURCE_TRUSTED_FLAGGER" and d["decided_by"] == "mia"
-    second = call(w, "moderator", "POST", "/v1/queues/notices/claim", json={})
+    second = call(w, "moderator", "POST", "/v1/queues/*/claim", json={})
     assert second["case_id"] == ordinary.json()["case_ids"][0]
     call(
         w,

@@ -67,7 +67,9 @@ class Rempart:
         """Notices, trusted flaggers and authority orders."""
         from rempart.moderation.notices import NoticeService
 
-        return NoticeService(self.db, self.clock, self.queues, self.webhooks, self.misuse)
+        return NoticeService(
+            self.db, self.clock, self.queues, self.webhooks, self.misuse, self.policies
+        )
 
     @cached_property
     def decisions(self) -> DecisionService:

@@ -163,7 +163,7 @@ def test_appeal_reversed_by_another_person_undoes_the_enforcement(mod: Rempart) 
     assert reverse["decision_id"] == d.uuid and reverse["reversed"] == "fully"
     assert mod.misuse.active_weight("account", "user-7") == 0.0
     # the user is told what was lifted: a new statement for the replacing decision
-    first, lifted = events(mod, "notification.statement_of_reasons")
+    _first, lifted = events(mod, "notification.statement_of_reasons")
     assert lifted["statement_of_reasons"]["replaces_decision"] == d.id
     assert lifted["statement_of_reasons"]["restriction"]["visibility"] == []
     [outcome] = events(mod, "notification.appeal_decision")

@@ -109,19 +109,23 @@ def test_trusted_flagger_notices_are_prioritised_and_measured(mod: Rempart) -> N
     principal = mod.keys.verify(_secret)
     ordinary = mod.notices.submit(notice(items=[{"ref": "a"}]))
     flagged = mod.notices.submit(notice(items=[{"ref": "b"}]), principal)
-    assert flagged.trusted_flagger == "Hotline FR" and flagged.priority_queue == "notices"
+    # the default policy routes them to their queues...
+    assert flagged.trusted_flagger == "Hotline FR" and flagged.priority_queue == "trusted_flaggers"
     assert ordinary.priority_queue == "notices"
-    # submitted later, the trusted flagger's notice is reviewed first
-    jobs = mod.queues.list_jobs("notices", roles=["moderator"])
-    assert [j.case_id for j in jobs] == [flagged.case_ids[0], ordinary.case_ids[0]]
+    # ...and a reviewer taking what is next gets the trusted flagger's, submitted later, first
+    first = mod.queues.claim_next("*", reviewer="mia", roles=["moderator"])
+    second = mod.queues.claim_next("*", reviewer="mia", roles=["moderator"])
+    assert first is not None and first.case_id == flagged.case_ids[0]
+    assert second is not None and second.case_id == ordinary.case_ids[0]
+    [evaluation] = mod.policies.evaluations(subject_ref=f"{flagged.notice_id}/b")
+    assert evaluation.rule_ids == ["notice-trusted-flagger"]
     out = mod.notices.flaggers()
     assert out[0].id == tf.id and out[0].notices == 1 and out[0].action_share is None
     # outside its area of expertise a trusted flagger's notice is an ordinary one
     other = mod.notices.submit(
         notice(items=[{"ref": "c"}], category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD"), principal
     )
-    jobs = mod.queues.list_jobs("notices", roles=["moderator"])
-    assert jobs[-1].case_id == other.case_ids[0]
+    assert other.priority_queue == "notices"
 
 
 def test_order_deadlines_one_hour_for_terrorist_content_24h_for_french_csam(

@@ -20,8 +20,10 @@ from rempart.clock import Clock, as_utc
 from rempart.errors import Invalid, NotFound, RempartError
 from rempart.moderation.items import locate_item, open_case
 from rempart.moderation.models import (
+    Account,
     AuthorityOrder,
     Decision,
+    Item,
     Notice,
     NoticeItem,
     TrustedFlagger,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from rempart.moderation.misuse import MisuseService
     from rempart.moderation.queues import QueueService
     from rempart.moderation.webhooks.service import WebhookService
+    from rempart.policy.service import PolicyService
+    from rempart.policy.verdict import Verdict
 
 # severity ranks of review jobs: lower is reviewed first
 RANK_CHILD_SAFETY, RANK_THREAT, RANK_ORDER, RANK_TRUSTED, RANK_OTHER = 0, 1, 2, 3, 4
@@ -69,15 +73,37 @@ class Route:
 
 
 def notice_route(notice: Notice, child_abuse: bool) -> Route:
-    """The queue and severity rank of a notice's cases (child safety first, then threat to
-    life, then trusted flaggers within their expertise, then everyone else)."""
+    """The severity rank of a notice's cases (child safety first, then threat to life, then
+    trusted flaggers within their expertise, then everyone else), with the queue used when the
+    policy names none."""
     if child_abuse:
         return Route("child_safety", RANK_CHILD_SAFETY, 100, "notice alleging child sexual abuse")
     if notice.threat_to_life:
         return Route("urgent", RANK_THREAT, 90, "notice reporting a threat to life or safety")
-    if notice.within_expertise:  # same queue as other notices, ranked ahead of them
-        return Route("notices", RANK_TRUSTED, 50, "trusted flagger within its expertise")
+    if notice.within_expertise:
+        return Route("trusted_flaggers", RANK_TRUSTED, 50, "trusted flagger within expertise")
     return Route("notices", RANK_OTHER, 10, "Art. 16 notice")
+
+
+def policy_route(verdict: Verdict, fallback: Route, now: datetime) -> Route:
+    """The active policy's review queue for a notice, ranked by the notice's severity.
+
+    Notices are always decided by a person: an ``act`` verdict on a notice alone is routed to
+    its review queues like any other (automated action stays with detections).
+    """
+    reviews = sorted(verdict.reviews, key=lambda r: -r.priority)
+    if not reviews:
+        return fallback
+    best = reviews[0]
+    if fallback.queue == "child_safety" and best.restricted_to_role != "child_safety":
+        return fallback  # suspected abuse material never leaves the restricted queue
+    return Route(
+        best.queue,
+        fallback.rank,
+        best.priority,
+        f"{fallback.reason}; policy {verdict.policy}@{verdict.policy_version} rule {best.rule_id}",
+        now + timedelta(hours=best.sla_hours) if best.sla_hours else None,
+    )
 
 
 def order_deadline(order: OrderIn | AuthorityOrder, effective: datetime) -> datetime | None:
@@ -102,12 +128,14 @@ class NoticeService:
         queues: QueueService,
         webhooks: WebhookService,
         misuse: MisuseService,
+        policies: PolicyService,
     ) -> None:
         self.db = db
         self.clock = clock
         self.queues = queues
         self.webhooks = webhooks
         self.misuse = misuse
+        self.policies = policies
 
     # --- notices -------------------------------------------------------------------------
 
@@ -147,10 +175,13 @@ class NoticeService:
                 notice.notifier_email = flagger.contact_email
             s.add(notice)
             s.flush()
-            route = notice_route(notice, body.child_abuse)
+            fallback = notice_route(notice, body.child_abuse)
             case_ids = []
+            queues = []
             for where in body.items:
                 item = locate_item(s, where, now)
+                route = self._route(s, notice, item, fallback, now)
+                queues.append(route.queue)
                 kind = "child_safety" if route.queue == "child_safety" else "general"
                 case = open_case(s, item, now, kind)
                 s.add(
@@ -169,6 +200,7 @@ class NoticeService:
                     rank=route.rank,
                     priority=route.priority,
                     reason=route.reason,
+                    due_at=route.due_at,
                 )
                 case_ids.append(case.id)
             receipt = False
@@ -195,8 +227,48 @@ class NoticeService:
                 case_ids=sorted(set(case_ids)),
                 receipt_sent=receipt,
                 trusted_flagger=flagger.name if flagger else None,
-                priority_queue=route.queue,
+                priority_queue=queues[0],
             )
+
+    def _route(
+        self, s: Session, notice: Notice, item: Item, fallback: Route, now: datetime
+    ) -> Route:
+        """Evaluate the active policy on the notice's facts (recorded) and route by it."""
+        from rempart.policy.facts import AccountFact, Facts, ItemFact, NoticeFact
+
+        source = "article_16"
+        if notice.within_expertise:
+            source = "trusted_flagger"
+        elif notice.notifier_type == "authority":
+            source = "other"
+        rest: dict[str, object] = {}
+        account = s.get(Account, item.account_id) if item.account_id else None
+        if account is not None:
+            rest["account"] = AccountFact(
+                id=account.platform_ref,
+                strikes=self.misuse.active_weight("account", account.platform_ref, session=s),
+                account_type=account.account_type,
+            )
+        facts = Facts(
+            notice=NoticeFact(
+                source_type=source,
+                category=notice.category,
+                specifications=list(notice.specifications),
+                threat_to_life=notice.threat_to_life,
+                trusted_flagger_id=str(notice.trusted_flagger_id)
+                if notice.trusted_flagger_id
+                else None,
+            ),
+            item=ItemFact(content_type=list(item.content_types), language=item.language),
+            **rest,
+        )
+        recorded = self.policies.evaluate(
+            facts,
+            subject_type="notice",
+            subject_ref=f"{notice.uuid}/{item.platform_ref}"[:255],
+            session=s,
+        )
+        return policy_route(recorded.verdict, fallback, now)
 
     def get(self, notice_id: str) -> dict[str, Any]:
         """A notice with its items and status."""

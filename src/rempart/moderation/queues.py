@@ -56,6 +56,7 @@ from rempart.store.models import ApiKey
 log = structlog.get_logger(__name__)
 
 ESCALATIONS = "escalations"
+ANY_QUEUE = "*"  # claim_next across every queue the caller may work
 REVIEWERS = frozenset({Role.MODERATOR, Role.SENIOR_MODERATOR})
 JOB_STATUSES = ("open", "done", "cancelled")
 MAX_REASON = 2000
@@ -297,19 +298,31 @@ class QueueService:
         roles: Sequence[str],
         lease_s: int = DEFAULT_LEASE_S,
     ) -> ClaimedJob | None:
-        """Take the most urgent job of a queue whose lease is free; ``None`` if there is none."""
+        """Take the most urgent job of a queue whose lease is free; ``None`` if there is none.
+
+        ``queue="*"`` takes the most urgent job of every queue the caller may work, in the
+        same claim order: a reviewer working "what is next" gets child safety (if cleared),
+        then threats to life, orders by deadline, trusted flaggers, then the rest.
+        """
         reviewer = _check_reviewer_name(reviewer)
         _check_lease(lease_s)
         with self.db.session() as s:
-            q = _queue(s, queue, roles)
-            _check_may_review(q, roles)
-            queue_id = q.id
+            if queue == ANY_QUEUE:
+                queue_ids = [q.id for q in s.scalars(select(ReviewQueue)) if _may_review(q, roles)]
+                if not queue_ids:
+                    raise forbidden(
+                        "working the queues needs the moderator or senior_moderator role"
+                    )
+            else:
+                q = _queue(s, queue, roles)
+                _check_may_review(q, roles)
+                queue_ids = [q.id]
         if not self.db.is_sqlite:
-            return self._claim_next_locked(queue_id, reviewer, lease_s)
+            return self._claim_next_locked(queue_ids, reviewer, lease_s)
         while True:
             now = self.clock()
             with self.db.session() as s:
-                ids = list(s.scalars(_free_jobs(queue_id, now).limit(CANDIDATES)))
+                ids = list(s.scalars(_free_jobs(queue_ids, now).limit(CANDIDATES)))
             if not ids:
                 return None
             for job_id in ids:
@@ -317,13 +330,15 @@ class QueueService:
                     if _take(s, job_id, reviewer, now, lease_s):
                         return _claimed(s, job_id, now, reviewer)
 
-    def _claim_next_locked(self, queue_id: int, reviewer: str, lease_s: int) -> ClaimedJob | None:
+    def _claim_next_locked(
+        self, queue_ids: list[int], reviewer: str, lease_s: int
+    ) -> ClaimedJob | None:
         """PostgreSQL: lock the best free row with SKIP LOCKED so claimers do not queue up."""
         while True:
             now = self.clock()
             with self.db.session() as s:
                 job_id = s.scalar(
-                    _free_jobs(queue_id, now).limit(1).with_for_update(skip_locked=True)
+                    _free_jobs(queue_ids, now).limit(1).with_for_update(skip_locked=True)
                 )
                 if job_id is None:
                     return None
@@ -636,6 +651,13 @@ def _visible_job(
     return row[0], row[1]
 
 
+def _may_review(q: ReviewQueue, roles: Sequence[str]) -> bool:
+    """Whether these roles may work the queue (what ``_check_may_review`` enforces)."""
+    if q.restricted_role is not None:
+        return q.restricted_role in roles
+    return allows(list(roles), REVIEWERS)
+
+
 def _check_may_review(q: ReviewQueue, roles: Sequence[str]) -> None:
     """Work on a queue needs its restricted role, or else moderator or senior_moderator."""
     if q.restricted_role is not None:
@@ -698,12 +720,12 @@ def _lock_case(session: Session, case_id: int) -> str:
     return kind
 
 
-def _free_jobs(queue_id: int, now: datetime) -> Select[int]:
-    """Ids of a queue's open jobs whose lease is free or expired, in claim order."""
+def _free_jobs(queue_ids: list[int], now: datetime) -> Select[int]:
+    """Ids of these queues' open jobs whose lease is free or expired, in claim order."""
     return (
         select(ReviewJob.id)
         .where(
-            ReviewJob.queue_id == queue_id,
+            ReviewJob.queue_id.in_(queue_ids),
             ReviewJob.status == "open",
             or_(ReviewJob.lease_until.is_(None), ReviewJob.lease_until <= now),
         )
