@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/misuse", tags=["misuse"])
 Readers = require(Role.MODERATOR, Role.SENIOR_MODERATOR, Role.LEGAL, Role.AUDITOR)
 Seniors = require(Role.SENIOR_MODERATOR)
 Lifters = require(Role.SENIOR_MODERATOR, Role.LEGAL)
-Id = Annotated[int, Path(ge=1)]
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]  # 64-bit ids: larger is a 422, not an overflow
 
 
 @router.get("/{subject_type}/{subject_ref}", dependencies=[Depends(Readers)])

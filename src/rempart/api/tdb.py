@@ -41,9 +41,11 @@ def validate(
 def submissions(
     request: Request,
     status: Annotated[str | None, Query(description="pending, sent, rejected or failed")] = None,
-    decision_id: Annotated[int | None, Query(description="only this decision's")] = None,
+    decision_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="only this decision's")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> list[TdbSubmissionOut]:
     """Statements queued for or sent to the TDB, newest first."""
     return ctx(request).tdb.list(status, decision_id, limit=limit, offset=offset)

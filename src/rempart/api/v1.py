@@ -170,7 +170,7 @@ def delete_bank(request: Request, name: str) -> Response:
 def list_content(
     request: Request,
     name: str,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ContentOut]:
     """A page of a bank's items."""

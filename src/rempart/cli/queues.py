@@ -98,7 +98,8 @@ def claim(
     console.print(
         f"claimed job {job.id} (case {job.case_id}, {job.rank_name}) until "
         f"{job.lease_until.isoformat(timespec='seconds') if job.lease_until else '-'}; "
-        f"lease token {job.lease_token}"
+        f"lease token {job.lease_token}",
+        soft_wrap=True,  # one line, whatever the terminal width: scripts read the token
     )
 
 
