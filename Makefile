@@ -31,11 +31,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_ledger.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py --quick
 	$(BIN)/python bench/bench_index.py --quick
 	$(BIN)/python bench/bench_import.py --rows 100000
+	$(BIN)/python bench/bench_ledger.py --quick
 
 # Re-pin every dependency to the newest versions pyproject.toml allows (then commit the lock).
 lock:

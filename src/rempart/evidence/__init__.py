@@ -1,0 +1,1 @@
+"""Evidence: the tamper-evident ledger, the encrypted vault, holds, retention and exports."""
