@@ -1,0 +1,1 @@
+"""Encrypted, content-addressed storage of preserved content, with holds and retention."""
