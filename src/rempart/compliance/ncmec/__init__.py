@@ -1,0 +1,1 @@
+"""NCMEC CyberTipline reports: the XML in the schema's order and the submission flow."""
