@@ -23,6 +23,7 @@ from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.demo import synthetic_photo
 from rempart.logs import configure_logging
+from tests.clock import FakeClock
 
 # JSON logs as in production: structlog's default console renderer draws rich tracebacks with
 # every local variable, which takes minutes when a fuzzed request fails
@@ -101,3 +102,18 @@ def encode(img: Image.Image, fmt: str = "JPEG", **kw: object) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format=fmt, **kw)
     return buf.getvalue()
+
+
+@pytest.fixture
+def mclock() -> FakeClock:
+    """The moderation tests' clock."""
+    return FakeClock()
+
+
+@pytest.fixture
+def mod(settings: Settings, mclock: FakeClock) -> Iterator[Rempart]:
+    """All services (the default policy loaded, queues created) and one catch-all webhook."""
+    ctx = Rempart.open(settings, clock=mclock, load_index=False)
+    ctx.webhooks.add_endpoint("platform", "http://127.0.0.1:9/hook", ["*"])
+    yield ctx
+    ctx.close()

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         300.0, description="How often the server sends due statements to the TDB."
     )
     puid_prefix: str = Field("rmp", description="Prefix of platform-unique ids (puid) sent to TDB.")
+    ledger_sign_interval_s: float = Field(
+        60.0, description="How often the server signs a new ledger tree head (when it grew)."
+    )
     webhook_max_attempts: int = Field(8, description="Deliveries tried before the dead letter.")
     webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles each attempt.")
     webhook_tolerance_s: int = Field(300, description="Signature age receivers should accept.")

@@ -16,7 +16,10 @@ from rempart.scan.service import ScanService
 from rempart.store.db import Database
 
 if TYPE_CHECKING:
+    from rempart.compliance.ncmec.service import NcmecService
     from rempart.compliance.tdb.service import TdbSubmitter
+    from rempart.evidence.ledger.service import Ledger
+    from rempart.evidence.vault.service import Vault
     from rempart.moderation.appeals import AppealService
     from rempart.moderation.decisions import DecisionService
     from rempart.moderation.misuse import MisuseService
@@ -68,7 +71,13 @@ class Rempart:
         from rempart.moderation.notices import NoticeService
 
         return NoticeService(
-            self.db, self.clock, self.queues, self.webhooks, self.misuse, self.policies
+            self.db,
+            self.clock,
+            self.queues,
+            self.webhooks,
+            self.misuse,
+            self.policies,
+            events=self.ledger,
         )
 
     @cached_property
@@ -84,6 +93,7 @@ class Rempart:
             self.webhooks,
             self.misuse,
             on_recorded=lambda s, d: queue_statement(self.tdb, s, d),
+            events=self.ledger,
         )
 
     @cached_property
@@ -92,7 +102,13 @@ class Rempart:
         from rempart.moderation.appeals import AppealService
 
         return AppealService(
-            self.db, self.clock, self.decisions, self.queues, self.webhooks, self.misuse
+            self.db,
+            self.clock,
+            self.decisions,
+            self.queues,
+            self.webhooks,
+            self.misuse,
+            events=self.ledger,
         )
 
     @cached_property
@@ -110,6 +126,7 @@ class Rempart:
             self.decisions,
             self.queues,
             self.misuse,
+            events=self.ledger,
         )
         return ModerationService(self.db, self.clock, intake, self.queues)
 
@@ -118,7 +135,30 @@ class Rempart:
         """Versioned policies and their evaluation."""
         from rempart.policy.service import PolicyService
 
-        return PolicyService(self.db, self.settings, self.clock)
+        policies = PolicyService(self.db, self.settings, self.clock)
+        policies.events = self.ledger
+        return policies
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """The tamper-evident event log: append, prove, sign tree heads, verify."""
+        from rempart.evidence.ledger.service import Ledger
+
+        return Ledger(self.db, self.settings, self.clock)
+
+    @cached_property
+    def vault(self) -> Vault:
+        """Encrypted evidence, holds, retention and crypto-shredding; every view logged."""
+        from rempart.evidence.vault.service import Vault
+
+        return Vault(self.db, self.settings, self.clock, self.ledger)
+
+    @cached_property
+    def ncmec(self) -> NcmecService:
+        """CyberTipline reports: built, submitted, resumed after a crash, preserved."""
+        from rempart.compliance.ncmec.service import NcmecService
+
+        return NcmecService(self.db, self.settings, self.clock, self.ledger, self.vault)
 
     @cached_property
     def tdb(self) -> TdbSubmitter:
@@ -155,6 +195,7 @@ class Rempart:
             limits=limits,
             clock=clock,
         )
+        ctx.banks.events = ctx.keys.events = ctx.ledger  # every change is a ledger event
         ctx.prepare_moderation()
         if load_index:
             matcher.load()

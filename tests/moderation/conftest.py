@@ -1,31 +1,11 @@
-"""Moderation services over the test database with a clock the tests move."""
+"""Helpers for moderation tests (the ``mod`` and ``mclock`` fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from rempart.access.services import Principal
-from rempart.config import Settings
 from rempart.context import Rempart
-from tests.clock import FakeClock
-
-
-@pytest.fixture
-def mclock() -> FakeClock:
-    """The moderation tests' clock."""
-    return FakeClock()
-
-
-@pytest.fixture
-def mod(settings: Settings, mclock: FakeClock) -> Iterator[Rempart]:
-    """All services (the default policy loaded, queues created) and one catch-all webhook."""
-    ctx = Rempart.open(settings, clock=mclock, load_index=False)
-    ctx.webhooks.add_endpoint("platform", "http://127.0.0.1:9/hook", ["*"])
-    yield ctx
-    ctx.close()
 
 
 def person(name: str, *roles: str) -> Principal:

@@ -32,8 +32,10 @@ def test_a_failing_round_does_not_stop_the_job() -> None:
 def test_tdb_submission_runs_only_when_configured(settings: Settings) -> None:
     ctx = Rempart.open(settings, load_index=False)
     try:
-        assert [n for n, *_ in standard_jobs(ctx).jobs] == ["misuse-release"]
+        names = [n for n, *_ in standard_jobs(ctx).jobs]
+        assert names == ["misuse-release", "ledger-sign", "personal-data-purge"]
         ctx.settings.tdb_url, ctx.settings.tdb_token = "https://tdb.example", "t"
-        assert [n for n, *_ in standard_jobs(ctx).jobs] == ["tdb-submit", "misuse-release"]
+        names = [n for n, *_ in standard_jobs(ctx).jobs]
+        assert names == ["tdb-submit", "misuse-release", "ledger-sign", "personal-data-purge"]
     finally:
         ctx.close()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from rempart.access.roles import Role, parse_roles
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.errors import NotFound
+from rempart.events import NO_LOG, EventLog, current_actor
 from rempart.store.db import Database
 from rempart.store.models import ApiKey
 
@@ -49,9 +50,10 @@ def hash_secret(secret: str) -> str:
 class ApiKeyService:
     """Create, verify, list and revoke API keys."""
 
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, events: EventLog = NO_LOG) -> None:
         self.db = db
         self.clock = clock
+        self.events = events  # key creation and revocation are ledger events
 
     def create(self, name: str, roles: list[str]) -> tuple[KeyInfo, str]:
         """Create a key; returns its info and the secret, which is not stored anywhere."""
@@ -69,6 +71,13 @@ class ApiKeyService:
         with self.db.session() as s:
             s.add(row)
             s.flush()
+            self.events.append(
+                s,
+                "key_change",
+                actor=current_actor(),
+                subject=f"api_key:{row.id}",
+                data={"op": "create", "name": row.name, "roles": parsed, "prefix": row.prefix},
+            )
             return _info(row), secret
 
     def verify(self, secret: str) -> Principal | None:
@@ -97,6 +106,13 @@ class ApiKeyService:
                 raise NotFound(f"no API key with id {key_id}")
             if row.revoked_at is None:
                 row.revoked_at = self.clock()
+                self.events.append(
+                    s,
+                    "key_change",
+                    actor=current_actor(),
+                    subject=f"api_key:{row.id}",
+                    data={"op": "revoke", "name": row.name},
+                )
             return _info(row)
 
 

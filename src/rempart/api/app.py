@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from rempart import __version__
 from rempart.api import (
+    evidence,
     hma,
+    lawenforcement,
+    ledger,
     metrics,
     misuse,
     moderation,
+    ncmec,
     ops,
     policy,
     problems,
@@ -24,6 +29,7 @@ from rempart.api import (
 )
 from rempart.config import get_settings
 from rempart.context import Rempart
+from rempart.events import end_actor_scope, new_actor_scope
 from rempart.logs import configure_logging
 from rempart.workers.periodic import standard_jobs
 
@@ -38,7 +44,21 @@ ROUTERS = (
     webhooks.router,
     tdb.router,
     reports.router,
+    ledger.router,
+    evidence.router,
+    ncmec.router,
+    lawenforcement.router,
 )
+
+
+async def actor_scope(request: Request, call_next: Any) -> Response:
+    """Give each request its own actor holder, filled in by the role check."""
+    token = new_actor_scope()
+    try:
+        response: Response = await call_next(request)
+        return response
+    finally:
+        end_actor_scope(token)
 
 
 def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None = None) -> FastAPI:
@@ -75,6 +95,7 @@ def create_app(rempart: Rempart | None = None, *, sync_interval_s: float | None 
         app.state.rempart = rempart
     problems.install(app)
     app.middleware("http")(metrics.middleware)
+    app.middleware("http")(actor_scope)
     for router in ROUTERS:
         app.include_router(router)
     return app

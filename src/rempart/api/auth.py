@@ -11,6 +11,7 @@ from rempart.access.roles import Role, allows
 from rempart.access.services import Principal
 from rempart.api.problems import ProblemError
 from rempart.context import Rempart
+from rempart.events import set_actor
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -48,6 +49,7 @@ def require(*roles: Role, admin: bool = True) -> Callable[..., Principal]:
         if not allows(principal.roles, accepted, admin=admin):
             raise ProblemError(403, f"this route needs the {label} role", "forbidden")
         request.state.principal = principal
+        set_actor(principal.name)
         return principal
 
     check.__name__ = "require_" + "_or_".join(r.value for r in roles)

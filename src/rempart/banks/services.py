@@ -23,6 +23,7 @@ from rempart.banks.schemas import (
 )
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.errors import Conflict, Invalid, NotFound
+from rempart.events import NO_LOG, EventLog, current_actor
 from rempart.signals.types import SIGNAL_TYPES, SignalError
 from rempart.store.bulk import insert_returning_ids, insert_rows
 from rempart.store.db import Database
@@ -98,9 +99,13 @@ def normalize_signals(signals: dict[str, str]) -> dict[str, str]:
 class BankService:
     """Create, change and delete banks and their content."""
 
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, events: EventLog = NO_LOG) -> None:
         self.db = db
         self.clock = clock
+        self.events = events  # every bank change is a ledger event
+
+    def _event(self, s: Session, kind: str, bank_name: str, **data: Any) -> None:
+        self.events.append(s, kind, actor=current_actor(), subject=f"bank:{bank_name}", data=data)
 
     # --- banks -------------------------------------------------------------------------
     def create_bank(self, spec: BankCreate) -> BankOut:
@@ -112,7 +117,11 @@ class BankService:
             with self.db.session() as s:
                 s.add(bank)
                 s.flush()
-                return bank_out(bank)
+                out = bank_out(bank)
+                self._event(
+                    s, "bank_change", bank.name, op="create", settings=out.model_dump(mode="json")
+                )
+                return out
         except IntegrityError as exc:
             raise Conflict(f"a bank named {spec.name} already exists") from exc
 
@@ -137,7 +146,11 @@ class BankService:
                     bank.name = new_name
                 bank.updated_at = self.clock()
                 s.flush()
-                return bank_out(bank)
+                out = bank_out(bank)
+                self._event(
+                    s, "bank_change", name, op="update", settings=out.model_dump(mode="json")
+                )
+                return out
         except IntegrityError as exc:
             raise Conflict(f"a bank named {new_name} already exists") from exc
 
@@ -155,6 +168,7 @@ class BankService:
             s.execute(delete(ContentSignal).where(ContentSignal.bank_id == bank.id))
             s.execute(delete(BankContent).where(BankContent.bank_id == bank.id))
             s.delete(bank)
+            self._event(s, "bank_change", name, op="delete", signals=len(rows))
 
     def content_count(self, name: str) -> int:
         """How many items a bank holds."""
@@ -200,6 +214,7 @@ class BankService:
                 )
                 for sig in row.signals
             )
+            self._event(s, "bank_content", bank.name, op="add", content_id=row.id, signals=signals)
             return content_out(row, bank.name)
 
     def add_many(
@@ -261,6 +276,15 @@ class BankService:
                 for k, v in it.signals.items()
             ]
             sig_ids = insert_returning_ids(s, ContentSignal.__table__, sig_rows)
+            self._event(
+                s,
+                "bank_content",
+                bank.name,
+                op="import",
+                items=len(ids),
+                first_content_id=ids[0] if ids else None,
+                last_content_id=ids[-1] if ids else None,
+            )
             if sig_ids:  # one log entry for the batch: matchers read its signals by id range
                 s.add(
                     SignalChange(
@@ -313,7 +337,16 @@ class BankService:
                 row.disable_until = changes.disable_until
             row.updated_at = self.clock()
             s.flush()
-            return content_out(row, bank.name)
+            out = content_out(row, bank.name)
+            self._event(
+                s,
+                "bank_content",
+                bank.name,
+                op="update",
+                content_id=content_id,
+                changes=changes.model_dump(mode="json", exclude_none=True),
+            )
+            return out
 
     def delete_content(self, bank_name: str, content_id: int) -> None:
         """Remove a banked item and its signals from the bank and, via the log, the index."""
@@ -323,6 +356,7 @@ class BankService:
             row = self._content(s, bank, content_id)
             self._log_removals(s, [(sig.id, sig.signal_type) for sig in row.signals], bank.id)
             s.delete(row)
+            self._event(s, "bank_content", bank.name, op="delete", content_id=content_id)
 
     # --- helpers -----------------------------------------------------------------------
     def _log_removals(self, s: Session, rows: Sequence[tuple[int, str]], bank_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,13 @@ from rempart.banks.lookup import Query
 from rempart.banks.services import normalize_signals
 from rempart.cli import (
     banks,
+    evidence,
     keys,
+    lawenforcement,
+    ledger,
     misuse,
     moderation,
+    ncmec,
     policy,
     queues,
     reports,
@@ -26,6 +31,7 @@ from rempart.cli import (
 )
 from rempart.cli.common import console, err, fail, handled, services
 from rempart.config import get_settings
+from rempart.events import set_actor
 from rempart.logs import configure_logging
 from rempart.media.errors import MediaError
 from rempart.signals.types import SIGNAL_TYPES, VPDQ
@@ -43,6 +49,10 @@ app.add_typer(misuse.app, name="misuse")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(tdb.app, name="tdb")
 app.add_typer(reports.app, name="report")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(ncmec.app, name="ncmec")
+app.add_typer(lawenforcement.app, name="le")
 index_app = typer.Typer(help="Match index operations.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
@@ -51,6 +61,7 @@ app.add_typer(index_app, name="index")
 def main() -> None:
     """Rempart: trust & safety engine. Logs go to stderr as JSON lines; results to stdout."""
     configure_logging(get_settings().log_json)
+    set_actor(f"cli:{getpass.getuser()}")
 
 
 def walk(paths: list[Path]) -> Iterator[Path]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rempart.access.services import Principal
 from rempart.clock import Clock, as_utc
 from rempart.errors import Conflict, Invalid, NotFound
+from rempart.events import NO_LOG, EventLog, current_actor
 from rempart.moderation.decisions import DecisionService
 from rempart.moderation.items import case_visible
 from rempart.moderation.models import Appeal, Case, Decision, Notice, OdsDispute
@@ -57,6 +58,7 @@ class AppealService:
         queues: QueueService,
         webhooks: WebhookService,
         misuse: MisuseService,
+        events: EventLog = NO_LOG,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -64,6 +66,7 @@ class AppealService:
         self.queues = queues
         self.webhooks = webhooks
         self.misuse = misuse
+        self.events = events
 
     def submit(self, decision_id: int, body: AppealIn) -> AppealOut:
         """Accept a complaint within the window, free of charge, and queue it for a person."""
@@ -112,6 +115,18 @@ class AppealService:
                     priority=60,
                     reason=f"appeal {appeal.id} against decision {d.uuid}",
                 )
+            self.events.append(
+                s,
+                "appeal",
+                actor=current_actor(),
+                subject=f"decision:{d.id}",
+                data={
+                    "appeal_id": appeal.id,
+                    "op": "submit",
+                    "type": kind,
+                    "role": appeal.complainant_role,
+                },
+            )
             return _appeal_out(appeal)
 
     def _check_standing(self, s: Session, d: Decision, role: str, ref: str) -> datetime:
@@ -164,6 +179,13 @@ class AppealService:
             a.decided_by = principal.name
             a.reasoned_text = body.reasoned_text
             a.manifestly_unfounded = body.manifestly_unfounded
+            self.events.append(
+                s,
+                "appeal",
+                actor=principal.name,
+                subject=f"decision:{d.id}",
+                data={"appeal_id": a.id, "op": "decide", "outcome": a.outcome},
+            )
             if body.outcome in ("reversed", "partially_reversed"):
                 new = self.decisions.reverse(
                     s,

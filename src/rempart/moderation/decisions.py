@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rempart.access.services import Principal
 from rempart.clock import Clock, as_utc
 from rempart.errors import Conflict, Invalid, NotFound
+from rempart.events import NO_LOG, EventLog
 from rempart.moderation.items import case_visible
 from rempart.moderation.models import (
     Account,
@@ -81,6 +82,7 @@ class DecisionService:
         webhooks: WebhookService,
         misuse: MisuseService,
         on_recorded: OnRecorded | None = None,
+        events: EventLog = NO_LOG,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -88,6 +90,7 @@ class DecisionService:
         self.webhooks = webhooks
         self.misuse = misuse
         self.on_recorded = on_recorded
+        self.events = events
 
     # --- taking decisions ----------------------------------------------------------------
 
@@ -261,6 +264,27 @@ class DecisionService:
         self._carry_out(s, d, case, item, account, notices, orders, flags, body, person, now)
         if self.on_recorded is not None:
             self.on_recorded(s, d)
+        # last: the ledger's counter row stays locked until commit (PostgreSQL)
+        self.events.append(
+            s,
+            "decision",
+            actor=by,
+            subject=f"case:{case.id}",
+            data={
+                "decision_id": d.id,
+                "uuid": d.uuid,
+                "item": item.platform_ref,
+                "action": d.action,
+                "restriction": _restriction(d),
+                "ground": d.decision_ground,
+                "category": d.category,
+                "automated_decision": d.automated_decision,
+                "policy_version": policy_version,
+                "policy_evaluation_id": policy_evaluation_id,
+                "reverses": reverses.id if reverses else None,
+                "appeal_id": appeal_id,
+            },
+        )
         return d
 
     def _carry_out(

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from rempart.clock import Clock
+from rempart.events import NO_LOG, EventLog, current_actor
 from rempart.moderation.decisions import DecisionService
 from rempart.moderation.items import item_by_ref, open_case
 from rempart.moderation.models import Account, AutomatedFlag, Item
@@ -63,6 +64,7 @@ class Intake:
         decisions: DecisionService,
         queues: QueueService,
         misuse: MisuseService,
+        events: EventLog = NO_LOG,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -72,6 +74,7 @@ class Intake:
         self.decisions = decisions
         self.queues = queues
         self.misuse = misuse
+        self.events = events
 
     def ingest(self, item_ref: str, data: bytes) -> IngestResult:
         """Scan ``data`` (an upload of item ``item_ref``) and apply the policy to it."""
@@ -124,9 +127,45 @@ class Intake:
                 matches=[m.model_dump(mode="json") for m in scan.matches],
                 preserve=verdict.preserve,
             )
-            if verdict.outcome == "allow":
-                return out
-            self._carry_out(s, item, facts, verdict, recorded.evaluation_id, out)
+            if verdict.outcome != "allow":
+                self._carry_out(s, item, facts, verdict, recorded.evaluation_id, out)
+            # last: the ledger's counter row stays locked until commit (PostgreSQL)
+            subject = f"item:{item_ref}"
+            actor = current_actor()
+            self.events.append(
+                s,
+                "intake",
+                actor=actor,
+                subject=subject,
+                data={
+                    "content_type": scan.content_type,
+                    "size_bytes": scan.size_bytes,
+                    "signals": dict(scan.signals),
+                    "pdq_quality": scan.pdq_quality,
+                },
+            )
+            for m in facts.matches:
+                self.events.append(
+                    s,
+                    "match",
+                    actor=actor,
+                    subject=subject,
+                    data=m.model_dump(mode="json"),
+                )
+            self.events.append(
+                s,
+                "policy_evaluation",
+                actor=actor,
+                subject=subject,
+                data={
+                    "evaluation_id": recorded.evaluation_id,
+                    "policy": verdict.policy,
+                    "version": verdict.policy_version,
+                    "outcome": verdict.outcome,
+                    "rules": list(verdict.rule_ids),
+                    "shadow_rules": list(verdict.shadow_rule_ids),
+                },
+            )
             return out
 
     def _carry_out(

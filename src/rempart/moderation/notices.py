@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rempart.access.services import Principal
 from rempart.clock import Clock, as_utc
 from rempart.errors import Invalid, NotFound, RempartError
+from rempart.events import NO_LOG, EventLog
 from rempart.moderation.items import locate_item, open_case
 from rempart.moderation.models import (
     Account,
@@ -129,6 +130,7 @@ class NoticeService:
         webhooks: WebhookService,
         misuse: MisuseService,
         policies: PolicyService,
+        events: EventLog = NO_LOG,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -136,6 +138,7 @@ class NoticeService:
         self.webhooks = webhooks
         self.misuse = misuse
         self.policies = policies
+        self.events = events
 
     # --- notices -------------------------------------------------------------------------
 
@@ -203,6 +206,22 @@ class NoticeService:
                     due_at=route.due_at,
                 )
                 case_ids.append(case.id)
+            self.events.append(
+                s,
+                "notice",
+                actor=principal.name if principal else "public",
+                subject=f"notice:{notice.uuid}",
+                data={
+                    "category": notice.category,
+                    "specifications": list(notice.specifications),
+                    "notifier_type": notice.notifier_type,
+                    "trusted_flagger_id": notice.trusted_flagger_id,
+                    "threat_to_life": notice.threat_to_life,
+                    "items": len(body.items),
+                    "case_ids": sorted(set(case_ids)),
+                    "queues": queues,
+                },
+            )
             receipt = False
             if notice.notifier_email:
                 self.webhooks.emit(

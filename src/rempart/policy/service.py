@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.config import Settings
 from rempart.errors import Conflict, Invalid, NotFound
+from rempart.events import NO_LOG, EventLog, current_actor
 from rempart.policy.engine import evaluate
 from rempart.policy.facts import Facts
 from rempart.policy.loader import Format, format_of, load_policy
@@ -131,6 +132,7 @@ class PolicyService:
         self._parsed: dict[str, Policy] = {}  # sha256 of the text → policy (content-addressed)
         self._lock = threading.Lock()
         self._ensured = False
+        self.events: EventLog = NO_LOG  # loads and activations are ledger events
 
     # --- loading -------------------------------------------------------------------------
     def load_text(
@@ -236,6 +238,13 @@ class PolicyService:
             self._parsed[digest] = policy
         if activate:
             self._set_active(s, row)
+        self.events.append(
+            s,
+            "policy_change",
+            actor=by or current_actor(),
+            subject=f"policy:{row.name}",
+            data={"op": "load", "version": row.version, "sha256": digest, "active": row.active},
+        )
         log.info("policy.loaded", name=row.name, version=row.version, active=row.active)
         return LoadedPolicy(**self._out(s, row).model_dump(), created=True)
 
@@ -261,6 +270,13 @@ class PolicyService:
         with self.db.session() as s:
             row = self._row(s, name, version)
             self._set_active(s, row)
+            self.events.append(
+                s,
+                "policy_change",
+                actor=current_actor(),
+                subject=f"policy:{name}",
+                data={"op": "activate", "version": version, "sha256": row.sha256},
+            )
             log.info("policy.activated", name=name, version=version)
             return self._out(s, row)
 

@@ -14,6 +14,10 @@ MODEL_MODULES = (
     "rempart.moderation.webhooks.models",
     "rempart.policy.models",
     "rempart.compliance.tdb.models",
+    "rempart.evidence.ledger.models",
+    "rempart.evidence.vault.models",
+    "rempart.compliance.ncmec.models",
+    "rempart.evidence.referral_models",
 )
 
 for _name in MODEL_MODULES:

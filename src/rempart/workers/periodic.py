@@ -1,4 +1,4 @@
-"""Periodic jobs: send due statements to the Transparency Database, end due suspensions.
+"""Periodic jobs: send due statements to the TDB, end due suspensions, sign ledger heads.
 
 Each job runs in one daemon thread at its own interval; a failing round is logged and the
 next one tries again, so a database hiccup or a TDB outage never stops the process. The jobs
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from rempart.context import Rempart
+from rempart.evidence.dsar import PersonalData
 
 log = structlog.get_logger("rempart.workers")
 
@@ -61,4 +62,6 @@ def standard_jobs(ctx: Rempart) -> Periodic:
     if ctx.settings.tdb_url and ctx.settings.tdb_token:
         jobs.add("tdb-submit", ctx.settings.tdb_submit_interval_s, ctx.tdb.submit_due)
     jobs.add("misuse-release", 60.0, ctx.misuse.release_due)
+    jobs.add("ledger-sign", ctx.settings.ledger_sign_interval_s, ctx.ledger.sign_if_grown)
+    jobs.add("personal-data-purge", 86400.0, PersonalData(ctx).purge_personal_data)
     return jobs
