@@ -20,8 +20,8 @@ serve: $(STAMP)
 	$(BIN)/rempart serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy src
 
 test: $(STAMP) lint
