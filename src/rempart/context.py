@@ -127,6 +127,16 @@ class Rempart:
             self.queues,
             self.misuse,
             events=self.ledger,
+            preserve=lambda s, data, case_id, category, media_type: (
+                self.vault.store(
+                    s,
+                    data,
+                    category=category,
+                    actor="rule:preserve",
+                    case_id=case_id,
+                    media_type=media_type,
+                ).id
+            ),
         )
         return ModerationService(self.db, self.clock, intake, self.queues)
 

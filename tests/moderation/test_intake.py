@@ -69,6 +69,23 @@ def test_verified_csam_match_is_blocked_preserved_and_opens_a_child_safety_case(
             mod.moderation.case(out.case_id, roles)
         with pytest.raises(RempartError):
             mod.decisions.get(out.decision_id, roles)
+    # the upload itself is preserved, encrypted, as CSAM evidence of the case
+    [object_id] = out.evidence_ids
+    original = mod.vault.read(
+        object_id,
+        principal_roles=["child_safety"],
+        actor="cs1",
+        case_ref=f"case:{out.case_id}",
+        purpose="review",
+    )
+    assert original == data
+    for roles in (["moderator"], ["admin"], ["legal"]):
+        with pytest.raises(RempartError):
+            mod.vault.read(
+                object_id, principal_roles=roles, actor="x", case_ref="case:1", purpose="peek"
+            )
+    kinds = [e.kind for e in mod.ledger.events(subject=f"vault_object:{object_id}")]
+    assert kinds[0].startswith("evidence.") and len(kinds) >= 2  # stored, then viewed, refused
     job = mod.queues.claim_next("child_safety", reviewer="cs1", roles=["child_safety"])
     assert job is not None and job.case_id == out.case_id
     closed = mod.moderation.close_case(

@@ -7,6 +7,7 @@ the verdict becomes a decision by rule, a case with review jobs, or nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
     from rempart.scan.service import ScanService
 
 
+# keeps an upload as evidence (the vault, wired by the context): (session, bytes, case id,
+# category, media type) -> the stored object's id; moderation does not import evidence
+PreserveHook = Callable[[Session, bytes, int, str, str], int]
+CSAM_KEYWORDS = {
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE",
+}
+
+
 class IngestResult(BaseModel):
     """What happened to an upload: the matches, the verdict and what it led to."""
 
@@ -49,6 +59,7 @@ class IngestResult(BaseModel):
     case_id: int | None = None
     queues: list[str] = []
     preserve: bool = False
+    evidence_ids: list[int] = []
 
 
 class Intake:
@@ -65,6 +76,7 @@ class Intake:
         queues: QueueService,
         misuse: MisuseService,
         events: EventLog = NO_LOG,
+        preserve: PreserveHook | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -75,15 +87,16 @@ class Intake:
         self.queues = queues
         self.misuse = misuse
         self.events = events
+        self.preserve = preserve
 
     def ingest(self, item_ref: str, data: bytes) -> IngestResult:
         """Scan ``data`` (an upload of item ``item_ref``) and apply the policy to it."""
         with self.db.session() as s:
             item_by_ref(s, item_ref)  # 404 before any work on an unknown item
         scan = self.scanner.scan(data)
-        return self.apply(item_ref, scan)
+        return self.apply(item_ref, scan, data=data)
 
-    def apply(self, item_ref: str, scan: ScanResult) -> IngestResult:
+    def apply(self, item_ref: str, scan: ScanResult, *, data: bytes | None = None) -> IngestResult:
         """Evaluate a scan of an item under the active policy and carry out the verdict."""
         from rempart.policy.facts import AccountFact, Facts, ItemFact
 
@@ -129,6 +142,8 @@ class Intake:
             )
             if verdict.outcome != "allow":
                 self._carry_out(s, item, facts, verdict, recorded.evaluation_id, out)
+                if verdict.preserve and data is not None and out.case_id is not None:
+                    self._preserve(s, data, scan, facts, out)
             # last: the ledger's counter row stays locked until commit (PostgreSQL)
             subject = f"item:{item_ref}"
             actor = current_actor()
@@ -167,6 +182,20 @@ class Intake:
                 },
             )
             return out
+
+    def _preserve(
+        self, s: Session, data: bytes, scan: ScanResult, facts: Facts, out: IngestResult
+    ) -> None:
+        """Keep the upload in the vault, encrypted, for the case (the policy said preserve)."""
+        if self.preserve is None or out.case_id is None:
+            return
+        specs = {k for m in facts.matches if not m.suppressed for k in m.specifications}
+        category = (
+            "csam"
+            if specs & CSAM_KEYWORDS
+            else next((m.dsa_category for m in facts.matches if m.dsa_category), "other")
+        )
+        out.evidence_ids.append(self.preserve(s, data, out.case_id, category, _media_type(scan)))
 
     def _carry_out(
         self,
@@ -250,6 +279,11 @@ class Intake:
                     due_at=now + timedelta(hours=sla) if sla else None,  # the rule's own SLA
                 )
                 out.queues.append(queue)
+
+
+def _media_type(scan: ScanResult) -> str:
+    kind = "image" if scan.content_type == "photo" else "video"
+    return f"{kind}/{scan.format.lower()}" if scan.format else "application/octet-stream"
 
 
 def decision_from_rule(rule: ResolvedDecision, today: date, verdict: Verdict) -> DecisionIn:
