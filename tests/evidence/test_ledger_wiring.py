@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from rempart.banks.schemas import BankCreate, ContentIn
 from rempart.context import Rempart
 from rempart.moderation.schemas import DecisionIn, ItemIn, NoticeIn
+from tests.clock import FakeClock
 from tests.moderation.conftest import person
 
 
@@ -65,3 +66,15 @@ def test_api_events_name_the_key_that_acted(
     assert r.status_code == 201, r.text
     [event] = rempart.ledger.events(subject="bank:VIA_API")
     assert event.actor == "test-curator"
+
+
+def test_a_keys_first_use_in_an_hour_is_a_login(mod: Rempart, mclock: FakeClock) -> None:
+    key, secret = mod.keys.create("mia", ["moderator"])
+    for _ in range(3):
+        assert mod.keys.verify(secret) is not None
+    assert kinds(mod, f"api_key:{key.id}") == ["key_change", "login"]
+    mclock.advance(hours=1, seconds=1)
+    mod.keys.verify(secret)
+    assert kinds(mod, f"api_key:{key.id}") == ["key_change", "login", "login"]
+    assert mod.keys.verify("rmp_not-a-key") is None
+    assert kinds(mod, f"api_key:{key.id}")[-1] == "login"

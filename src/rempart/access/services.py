@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from rempart.store.db import Database
 from rempart.store.models import ApiKey
 
 KEY_PREFIX = "rmp_"
+SESSION = timedelta(hours=1)  # uses of a key within this count as one login
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,17 @@ class ApiKeyService:
                 return None
             if not hmac.compare_digest(row.key_hash, digest):
                 return None
+            now = self.clock()
+            if row.last_used_at is None or as_utc(row.last_used_at) <= now - SESSION:
+                # a key's first use in an hour is a "login" in the ledger (not every request)
+                row.last_used_at = now
+                self.events.append(
+                    s,
+                    "login",
+                    actor=row.name,
+                    subject=f"api_key:{row.id}",
+                    data={"prefix": row.prefix},
+                )
             return Principal(key_id=row.id, name=row.name, roles=list(row.roles))
 
     def list(self) -> list[KeyInfo]:
