@@ -15,6 +15,7 @@ from rempart.errors import Conflict, Invalid, NotFound, RempartError
 from rempart.moderation.models import Case, Item, ReviewJob
 from rempart.moderation.queue_schemas import Rank
 from rempart.moderation.queues import QueueService
+from tests.clock import FakeClock
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 MOD = ["moderator"]
@@ -22,19 +23,6 @@ SENIOR = ["senior_moderator"]
 CS = ["child_safety"]
 ADMIN = ["admin"]
 _refs = itertools.count()
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
 
 
 @pytest.fixture
@@ -47,7 +35,7 @@ def ctx(settings: Settings) -> Iterator[Rempart]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rempart import taxonomy
+from rempart.policy.dsa import check_codes
 
 NotifierType = Literal["individual", "entity", "trusted_flagger", "authority", "other"]
 ComplaintType = Literal[
@@ -36,15 +37,11 @@ CHILD_ABUSE_KEYWORDS = frozenset(
 
 
 def _one_of(enum: str, value: str, what: str) -> str:
-    if value not in taxonomy.codes(enum):
-        raise ValueError(f"unknown {what} {value!r}")
-    return value
+    return check_codes(enum, [value], what)[0]
 
 
 def _all_of(enum: str, values: list[str], what: str) -> list[str]:
-    for v in values:
-        _one_of(enum, v, what)
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(check_codes(enum, values, what)))
 
 
 class Strict(BaseModel):

@@ -41,7 +41,7 @@ def category_keywords() -> dict[str, frozenset[str]]:
 
 def territories() -> tuple[str, ...]:
     """The EU/EEA country codes the Transparency Database accepts as territorial scope."""
-    return tuple(_shipped()["territorial_scope"])
+    return tuple(sorted(taxonomy.EEA_COUNTRIES))
 
 
 def check_codes(enum: str, values: list[str], field: str) -> list[str]:

@@ -15,11 +15,7 @@ from rempart import taxonomy
 SCHEMA_VERSION = "2025-07-01"  # TDB statement schema the rules below implement
 
 # EuropeanCountriesService::EUROPEAN_COUNTRY_CODES (EU + EEA); Greece is GR, not EL
-EEA_COUNTRY_CODES: tuple[str, ...] = (
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI",
-    "FR", "GR", "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU",
-    "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-)  # fmt: skip
+EEA_COUNTRY_CODES: tuple[str, ...] = tuple(sorted(taxonomy.EEA_COUNTRIES))
 EU_COUNTRY_CODES: tuple[str, ...] = tuple(
     c for c in EEA_COUNTRY_CODES if c not in {"IS", "LI", "NO"}
 )
