@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench bench-quick serve clean lock
 
-$(STAMP): pyproject.toml requirements.lock scripts/system-deps.sh
+$(STAMP): pyproject.toml requirements.lock requirements-nodeps.txt scripts/system-deps.sh
 	./scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
 	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,12 +33,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_provenance.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py --quick
 	$(BIN)/python bench/bench_index.py --quick
 	$(BIN)/python bench/bench_import.py --rows 100000
 	$(BIN)/python bench/bench_ledger.py --quick
+	$(BIN)/python bench/bench_classify.py --quick
+	$(BIN)/python bench/bench_provenance.py
 
 # Re-pin every dependency to the newest versions pyproject.toml allows (then commit the lock).
 lock:

@@ -1,0 +1,1 @@
+"""Model-backed classifiers behind one interface, each with a name, version and threshold."""
