@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick serve clean lock
+.PHONY: demo test lint bench bench-quick text-model serve clean lock
 
 $(STAMP): pyproject.toml requirements.lock requirements-nodeps.txt scripts/system-deps.sh
 	./scripts/system-deps.sh
@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_provenance.py
+	$(BIN)/python bench/bench_text.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py --quick
@@ -43,6 +44,12 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_ledger.py --quick
 	$(BIN)/python bench/bench_classify.py --quick
 	$(BIN)/python bench/bench_provenance.py
+	$(BIN)/python bench/bench_text.py --quick --no-write
+
+# Retrain the text policy on src/rempart/classify/text/data (then commit weights and metrics).
+text-model: $(STAMP)
+	$(BIN)/rempart text train
+	$(BIN)/python bench/bench_text.py
 
 # Re-pin every dependency to the newest versions pyproject.toml allows (then commit the lock).
 lock:

@@ -22,6 +22,9 @@ def test_demo_matches_transformed_copies(tmp_path: Path, monkeypatch: pytest.Mon
                 assert [m.bank for m in res.matches] == [BANK], what
             elif what.startswith("in both"):
                 assert res.matches == [] and res.negative_hits[0].bank == NEGATIVE
+            elif what.startswith("Stable Diffusion"):
+                assert res.provenance is not None and res.provenance.ai_generated == "yes"
+                assert res.provenance.generator and not res.matches
             else:
                 assert not res.matches and not res.suppressed, what
     finally:

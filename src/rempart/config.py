@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(8, description="Deliveries tried before the dead letter.")
     webhook_backoff_s: float = Field(2.0, description="First retry delay; doubles each attempt.")
     webhook_tolerance_s: int = Field(300, description="Signature age receivers should accept.")
+    classifiers_enabled: bool = Field(
+        True, description="Run the image classifiers (sexual, violence, faces, age) on scans."
+    )
+    provenance_enabled: bool = Field(
+        True, description="Read provenance (C2PA, IPTC/XMP, generator metadata, watermark)."
+    )
+    c2pa_trust_anchors: Path | None = Field(
+        None, description="PEM file of C2PA trust anchors; a manifest they sign is 'Trusted'."
+    )
+    c2pa_sign_cert: Path | None = Field(
+        None, description="PEM certificate chain (leaf first) that signs generated images."
+    )
+    c2pa_sign_key: Path | None = Field(None, description="PEM private key of that certificate.")
+    c2pa_sign_alg: str = Field("es256", description="C2PA signing algorithm (es256, ps256, ...).")
+    c2pa_tsa_url: str | None = Field(None, description="RFC 3161 time-stamp authority, if any.")
 
     @property
     def db_url(self) -> str:

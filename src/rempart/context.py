@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -16,10 +17,13 @@ from rempart.scan.service import ScanService
 from rempart.store.db import Database
 
 if TYPE_CHECKING:
+    from rempart.classify.image.service import ImageClassifiers
+    from rempart.classify.text.service import TextClassifier
     from rempart.compliance.ncmec.service import NcmecService
     from rempart.compliance.tdb.service import TdbSubmitter
     from rempart.evidence.ledger.service import Ledger
     from rempart.evidence.vault.service import Vault
+    from rempart.genai.service import GenaiService
     from rempart.moderation.appeals import AppealService
     from rempart.moderation.decisions import DecisionService
     from rempart.moderation.misuse import MisuseService
@@ -28,6 +32,26 @@ if TYPE_CHECKING:
     from rempart.moderation.service import ModerationService
     from rempart.moderation.webhooks.service import WebhookService
     from rempart.policy.service import PolicyService
+    from rempart.signals.provenance.service import ProvenanceService
+
+
+_CLASSIFIERS: dict[tuple[bool, str], ImageClassifiers] = {}
+_CLASSIFIERS_LOCK = threading.Lock()
+
+
+def shared_classifiers(settings: Settings, limits: MediaLimits) -> ImageClassifiers:
+    """One set of image classifiers per process and configuration.
+
+    Their models take seconds to load and hundreds of MB; every context of the process (the
+    server's, a worker's, each test's) shares them. They are thread-safe.
+    """
+    from rempart.classify.image.service import ImageClassifiers
+
+    key = (settings.classifiers_enabled, limits.model_dump_json())
+    with _CLASSIFIERS_LOCK:
+        if key not in _CLASSIFIERS:
+            _CLASSIFIERS[key] = ImageClassifiers(settings, limits)
+        return _CLASSIFIERS[key]
 
 
 @dataclass
@@ -177,6 +201,32 @@ class Rempart:
 
         return TdbSubmitter(self.db, self.settings, self.clock)
 
+    @cached_property
+    def provenance(self) -> ProvenanceService:
+        """Provenance reader (C2PA, IPTC/XMP, generator metadata, watermark) and C2PA signer."""
+        from rempart.signals.provenance.service import ProvenanceService
+
+        return ProvenanceService(self.settings, self.limits)
+
+    @cached_property
+    def classifiers(self) -> ImageClassifiers:
+        """The image classifiers, loaded once (their models are read from their packages)."""
+        return shared_classifiers(self.settings, self.limits)
+
+    @cached_property
+    def text_classifier(self) -> TextClassifier:
+        """The text policy's classifier (multilingual embeddings and trained weights)."""
+        from rempart.classify.text.service import TextClassifier
+
+        return TextClassifier.default()
+
+    @cached_property
+    def genai(self) -> GenaiService:
+        """Guardrails for the platform's own generator."""
+        from rempart.genai.service import GenaiService
+
+        return GenaiService(self)
+
     @classmethod
     def open(
         cls,
@@ -206,6 +256,9 @@ class Rempart:
             clock=clock,
         )
         ctx.banks.events = ctx.keys.events = ctx.ledger  # every change is a ledger event
+        ctx.scanner.provenance = ctx.provenance
+        ctx.scanner.classifiers = ctx.classifiers
+        ctx.scanner.text_classifier = lambda: ctx.text_classifier  # loaded on the first text
         ctx.prepare_moderation()
         if load_index:
             matcher.load()

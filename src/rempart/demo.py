@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+from PIL.PngImagePlugin import PngInfo
 from rich.console import Console
 from rich.table import Table
 
@@ -129,7 +130,47 @@ def prepare(rempart: Rempart, folder: Path) -> list[tuple[Path, str]]:
         path = folder / f"unrelated{k}.jpg"
         path.write_bytes(_jpeg(synthetic_photo(900 + k)))
         files.append((path, "unrelated image"))
+    path = folder / "generated.png"
+    path.write_bytes(_generated_png(synthetic_photo(950)))
+    files.append((path, "Stable Diffusion output (A1111)"))
     return files
+
+
+def _generated_png(img: Image.Image) -> bytes:
+    """A PNG as AUTOMATIC1111 writes it: the generation parameters in a ``parameters`` chunk."""
+    info = PngInfo()
+    info.add_text(
+        "parameters",
+        "a lighthouse at dusk, oil painting\nNegative prompt: blurry\n"
+        "Steps: 25, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 800x600, "
+        "Model hash: 31e35c80fc, Model: sd_xl_base_1.0, Version: v1.10.1",
+    )
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+POSTS = (
+    "Lovely walk along the river this morning, the herons are back!",
+    "Les chambres à gaz n'ont jamais existé, la Shoah est une invention.",
+    "Au Mémorial de la Shoah, les élèves ont lu les noms des enfants déportés.",
+    "I know where you live. Tomorrow night you're dead.",
+)
+
+
+def _text_table(rempart: Rempart) -> Table:
+    """The text policy on a few posts: what it flags, and what it leaves alone."""
+    table = Table(title="Text policy (multilingual-e5-small + trained classifiers)")
+    for col in ("lang", "post", "flagged", "top score"):
+        table.add_column(col)
+    for post in POSTS:
+        res = rempart.scanner.scan_text(post)
+        report = res.text
+        assert report is not None
+        top = max(report.scores, key=lambda c: report.scores[c])
+        flagged = ", ".join(report.flagged) or "[green]nothing[/]"
+        table.add_row(report.language, post, flagged, f"{top} {report.scores[top]:.2f}")
+    return table
 
 
 def run_demo(*, host: str = "127.0.0.1", port: int = 8000, serve: bool = True) -> None:
@@ -140,25 +181,25 @@ def run_demo(*, host: str = "127.0.0.1", port: int = 8000, serve: bool = True) -
         files = prepare(rempart, folder)
     rempart.matcher.load()
     table = Table(title=f"Scan of {folder}", show_lines=False)
-    for col in ("file", "what it is", "result", "bank", "distance", "orientation"):
+    for col in ("file", "what it is", "result", "bank", "distance", "orientation", "AI?"):
         table.add_column(col)
-    for path, what in files:
-        res = rempart.scanner.scan(path.read_bytes())
-        if res.matches:
-            m = res.matches[0]
-            table.add_row(path.name, what, "[red]MATCH[/]", m.bank, str(m.distance), m.orientation)
-        elif res.suppressed:
-            table.add_row(
-                path.name,
-                what,
-                "[yellow]suppressed[/]",
-                res.negative_hits[0].bank,
-                str(res.negative_hits[0].distance),
-                "",
-            )
-        else:
-            table.add_row(path.name, what, "[green]no match[/]", "", "", "")
+    with console.status("scanning (hashes, provenance, image classifiers) ..."):
+        for path, what in files:
+            res = rempart.scanner.scan(path.read_bytes())
+            p = res.provenance
+            ai = (p.ai_generated + (f": {p.generator}" if p.generator else "")) if p else ""
+            if res.matches:
+                m = res.matches[0]
+                row = ("[red]MATCH[/]", m.bank, str(m.distance), m.orientation)
+            elif res.suppressed:
+                hit = res.negative_hits[0]
+                row = ("[yellow]suppressed[/]", hit.bank, str(hit.distance), "")
+            else:
+                row = ("[green]no match[/]", "", "", "")
+            table.add_row(path.name, what, *row, ai)
     console.print(table)
+    with console.status("loading the text model ..."):
+        console.print(_text_table(rempart))
     _, secret = rempart.keys.create("demo", ["admin"])
     rempart.matcher.save_snapshot()
     rempart.close()

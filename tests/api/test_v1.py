@@ -42,7 +42,19 @@ def test_scan_explains_matches(
     assert m["bank"] == "KNOWN" and m["content_id"] == up.json()["id"]
     assert m["dsa_category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
     assert m["orientation"] != "original" and m["distance"] <= 31 and m["note"] == "case 12"
-    assert set(res["timings_ms"]) == {"hash", "match", "total"}
+    assert set(res["timings_ms"]) == {"hash", "match", "provenance", "classify", "total"}
+    assert res["provenance"]["ai_generated"] == "unknown"  # a plain photo proves nothing
+    scores = {r["name"]: r for r in res["classifiers"]["results"]}
+    assert {"nsfw", "sexual", "graphic_violence", "face", "apparent_minor"} <= set(scores)
+    assert all(r["model"] and r["version"] and not r["flagged"] for r in scores.values())
+    quick = app_client.post(
+        "/v1/scan",
+        files={"file": ("b.jpg", encode(img))},
+        params={"analyse": "false"},
+        headers=h,
+    ).json()
+    assert quick["matched"] and quick["provenance"] is None and quick["classifiers"] is None
+    assert set(quick["timings_ms"]) == {"hash", "match", "total"}
     other = app_client.post(
         "/v1/scan", files={"file": ("c.png", encode(photo(99), "PNG"))}, headers=h
     ).json()

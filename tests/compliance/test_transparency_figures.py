@@ -13,6 +13,7 @@ import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -862,3 +863,41 @@ def test_period_must_be_in_order() -> None:
 
     with pytest.raises(Invalid, match="starts"):
         render_report(scenario(), PROFILE, END, START)
+
+
+def test_part8_cites_the_text_policys_offline_evaluation() -> None:
+    """Live flags give precision over reviewed flags; the held-out test set gives the rest."""
+    from dataclasses import replace
+
+    from rempart.compliance.transparency.collect import offline_evaluations
+
+    shipped = offline_evaluations()  # the metrics `make bench` wrote for the shipped weights
+    assert {e.detector for e in shipped} == {
+        "text_denial",
+        "text_hate",
+        "text_grooming",
+        "text_threat",
+    }
+    denial = next(e for e in shipped if e.detector == "text_denial")
+    assert {lang for lang, *_ in denial.per_language} >= {"en", "fr"}
+    assert 0.0 < denial.precision <= 1.0 and denial.positives > 0 and denial.negatives > 0
+    flags = (
+        *scenario_flags(),
+        AutomatedFlag("classifier", "text_denial", T0, review="confirmed", language="fr"),
+    )
+    rows = render(replace(scenario(), flags=flags, evaluations=shipped))[
+        "part_8_automated_means"
+    ].rows
+    mine = [r for r in rows if r[7].startswith("classifier text_denial: ")]
+    assert mine and all("Offline evaluation of model version" in r[7] for r in mine)
+    assert all(f"precision {denial.precision:.2f}" in r[7] and "fr: P=" in r[7] for r in mine)
+    others = [r for r in rows if r[7].startswith("classifier nudity-v2: ")]
+    assert others and not any("Offline evaluation" in r[7] for r in others)  # none measured
+
+
+def test_offline_evaluations_without_metrics_invent_nothing(tmp_path: Path) -> None:
+    from rempart.compliance.transparency.collect import offline_evaluations
+
+    assert offline_evaluations(tmp_path / "missing.json") == ()
+    (tmp_path / "bad.json").write_text("{not json")
+    assert offline_evaluations(tmp_path / "bad.json") == ()

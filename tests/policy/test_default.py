@@ -39,7 +39,10 @@ def test_shipped_taxonomy_matches_the_official_codes() -> None:
 
 # sha256 of each released text of default.yaml, by its version. Deployments store the text
 # under its version; a changed text under the same version would be refused at their next start.
-RELEASED = {1: "c7bbf15ecd6dcfd1c892ed7175fc8a24a349a2a2e488f56f1c23a31725943c4a"}
+RELEASED = {
+    1: "c7bbf15ecd6dcfd1c892ed7175fc8a24a349a2a2e488f56f1c23a31725943c4a",
+    2: "a279c10d20868a32619a0d69d279b6904f6b3b9ed502561ef4a040d63510d65a",
+}
 
 
 def test_a_changed_default_gets_a_new_version(default: Policy) -> None:
@@ -50,9 +53,9 @@ def test_a_changed_default_gets_a_new_version(default: Policy) -> None:
 
 
 def test_default_policy_shape(default: Policy) -> None:
-    assert default.name == "rempart-default" and default.version == 1
+    assert default.name == "rempart-default" and default.version == 2
     assert default.queues["child_safety"].restricted_to_role == "child_safety"
-    assert [r.id for r in default.rules if r.mode == "shadow"] == ["synthetic-sexual-media"]
+    assert [r.id for r in default.rules if r.mode == "shadow"] == ["sexual-face-unknown-provenance"]
     for rule in default.rules:
         assert rule.description, rule.id
 
@@ -194,17 +197,84 @@ def test_repeat_offenders_escalate(default: Policy) -> None:
     assert quiet.outcome == "allow"  # strikes alone flag nothing
 
 
-def test_shadow_rule_is_recorded_only(default: Policy) -> None:
+def flagged(*names: str, **scores: float) -> dict[str, Any]:
+    """Classifier facts: ``names`` at or above their threshold, ``scores`` as given (not flagged)."""
+    out: dict[str, Any] = {
+        n: {"score": 0.95, "model": n, "version": "1", "flagged": True} for n in names
+    }
+    out |= {n: {"score": v, "flagged": False} for n, v in scores.items()}
+    return out
+
+
+def test_sexual_content_with_an_apparent_minor_goes_to_child_safety_first(default: Policy) -> None:
+    v = evaluate(
+        default, facts(classifiers=flagged("nsfw", "face") | {"apparent_minor": {"score": 0.8}})
+    )
+    assert v.outcome == "review" and v.rule_ids[0] == "sexual-apparent-minor"
+    # least exposure: only the child-safety queue, at the top priority, with the suspicion
+    assert [(r.queue, r.priority) for r in v.reviews] == [("child_safety", 100)]
+    assert v.reviews[0].suspected_specifications == [CSAM]
+    adult = evaluate(
+        default, facts(classifiers=flagged("nsfw", "face") | {"apparent_minor": {"score": 0.2}})
+    )
+    assert [r.queue for r in adult.reviews] == ["general"]  # adult sexual content: a reviewer
+    no_sex = evaluate(
+        default, facts(classifiers=flagged("face", nsfw=0.1) | {"apparent_minor": {"score": 1.0}})
+    )
+    assert no_sex.outcome == "allow"  # a child's face alone is not a signal of anything
+
+
+def test_ai_sexual_content_with_a_face_is_a_suspected_deepfake(default: Policy) -> None:
     f = facts(
-        classifiers={"nudity": {"score": 0.9}},
-        provenance={"ai_generated": True},
+        classifiers=flagged("sexual", "face"), provenance={"ai_generated": True, "ai_status": "yes"}
     )
     v = evaluate(default, f)
-    assert v.outcome == "allow" and v.shadow_rule_ids == ["synthetic-sexual-media"]
-    assert v.hits[0].explanations == [
-        "classifier nudity score=0.9 >= 0.8",
-        "provenance ai_generated=true",
-    ]
+    assert v.outcome == "review" and v.reviews[0].queue == "ncii" and v.reviews[0].priority == 90
+    assert v.reviews[0].suspected_specifications == ["KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE"]
+    assert "ai-generated-label" not in v.rule_ids  # sexual content is not merely labelled
+    unknown = facts(
+        classifiers=flagged("sexual", "face"),
+        provenance={"ai_generated": False, "ai_status": "unknown"},
+    )
+    v = evaluate(default, unknown)
+    assert "sexual-deepfake-real-face" not in v.rule_ids
+    assert v.shadow_rule_ids == ["sexual-face-unknown-provenance"]  # measured, not routed
+    assert "ncii" not in [r.queue for r in v.reviews]
+
+
+def test_ai_generated_without_sexual_content_is_labelled(default: Policy) -> None:
+    f = facts(
+        classifiers=flagged("face", nsfw=0.02, sexual=0.01),
+        provenance={"ai_generated": True, "ai_status": "yes", "generator": "Stable Diffusion"},
+        item={"content_type": ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"]},
+    )
+    v = evaluate(default, f)
+    assert v.outcome == "act" and v.deciding_rule == "ai-generated-label"
+    assert v.decision is not None
+    assert v.decision.decision_visibility == ["DECISION_VISIBILITY_CONTENT_LABELLED"]
+    assert "CONTENT_TYPE_SYNTHETIC_MEDIA" in v.decision.content_type
+    camera = facts(provenance={"ai_generated": False, "ai_status": "no"})
+    assert evaluate(default, camera).outcome == "allow"
+
+
+@pytest.mark.parametrize(
+    ("fact", "queue", "priority"),
+    [
+        ("text_grooming", "child_safety", 100),
+        ("text_threat", "urgent", 90),
+        ("text_denial", "hate_speech", 70),
+        ("text_hate", "hate_speech", 65),
+    ],
+)
+def test_text_policy_flags_route_to_their_queue(
+    default: Policy, fact: str, queue: str, priority: int
+) -> None:
+    v = evaluate(
+        default, facts(classifiers=flagged(fact), item={"content_type": ["CONTENT_TYPE_TEXT"]})
+    )
+    assert [(r.queue, r.priority) for r in v.reviews] == [(queue, priority)]
+    below = evaluate(default, facts(classifiers={fact: {"score": 0.4, "flagged": False}}))
+    assert below.outcome == "allow"  # under the model's calibrated threshold
 
 
 def test_nothing_flagged_is_allowed(default: Policy) -> None:
@@ -233,7 +303,7 @@ def test_real_scan_of_a_banked_photo(rempart: Rempart) -> None:
     recorded = rempart.policies.evaluate(f, subject_type="item", subject_ref="item-1")
     v = recorded.verdict
     assert v.outcome == "act" and v.preserve and v.open_case is not None
-    assert (v.policy, v.policy_version) == ("rempart-default", 1)
+    assert (v.policy, v.policy_version) == ("rempart-default", 2)
     replay = rempart.policies.replay(recorded.evaluation_id)
     assert replay.agrees and replay.differences == []
     other = rempart.scanner.scan(encode(photo(44)))

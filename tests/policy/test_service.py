@@ -110,9 +110,9 @@ def test_one_active_policy_across_names(service: PolicyService) -> None:
 
 def test_default_policy_is_loaded_once(service: PolicyService) -> None:
     rows = service.versions()  # listing shows what is configured, loaded on first use
-    assert [(r.name, r.version, r.active) for r in rows] == [("rempart-default", 1, True)]
+    assert [(r.name, r.version, r.active) for r in rows] == [("rempart-default", 2, True)]
     policy = service.active()
-    assert (policy.name, policy.version) == ("rempart-default", 1)
+    assert (policy.name, policy.version) == ("rempart-default", 2)
     assert service.active() is policy  # parsed once
     rows = service.versions()
     assert len(rows) == 1 and rows[0].source == "rempart:policy/default.yaml"

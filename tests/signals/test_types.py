@@ -11,6 +11,7 @@ from rempart.signals.types import (
     PDQ,
     SHA256,
     SIGNAL_TYPES,
+    TEXT,
     VIDEO_MD5,
     VPDQ,
     SignalError,
@@ -22,7 +23,10 @@ PDQ_HEX = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 def test_registry_matches_hma_names_and_thresholds() -> None:
     assert (PDQ, VPDQ, VIDEO_MD5, MD5, SHA256) == ("pdq", "vpdq", "video_md5", "md5", "sha256")
-    assert set(SIGNAL_TYPES) == {PDQ, VPDQ, VIDEO_MD5, MD5, SHA256}
+    assert set(SIGNAL_TYPES) == {PDQ, VPDQ, VIDEO_MD5, MD5, SHA256, TEXT}
+    # text banks: 1000 * (1 - cosine) of multilingual embeddings, not an HMA type
+    assert SIGNAL_TYPES[TEXT].default_threshold == 80 and not SIGNAL_TYPES[TEXT].exact
+    assert SIGNAL_TYPES[TEXT].content_types == ("text",)
     assert SIGNAL_TYPES[PDQ].default_threshold == 31 and not SIGNAL_TYPES[PDQ].exact
     assert SIGNAL_TYPES[VPDQ].default_threshold == 31 and not SIGNAL_TYPES[VPDQ].exact
     for name in (MD5, SHA256, VIDEO_MD5):

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from rempart import __version__
 from rempart.api import (
     evidence,
+    genai,
     hma,
     lawenforcement,
     ledger,
@@ -24,6 +25,7 @@ from rempart.api import (
     queues,
     reports,
     tdb,
+    text,
     v1,
     webhooks,
 )
@@ -36,6 +38,8 @@ from rempart.workers.periodic import standard_jobs
 ROUTERS = (
     ops.router,
     v1.router,
+    text.router,
+    genai.router,
     hma.router,
     moderation.router,
     queues.router,

@@ -119,6 +119,21 @@ def ingest(
     return rempart.moderation.ingest(item_ref, data)
 
 
+class TextIn(BaseModel):
+    """The text of an item: a post, a comment, a chatbot answer."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    lang: str | None = Field(None, pattern=r"^[a-z]{2}$", description="ISO 639-1; else detected")
+
+
+@router.post("/items/{item_ref}/text")
+def ingest_text(
+    request: Request, item_ref: Ref, body: TextIn, _: Principal = Platform
+) -> IngestResult:
+    """Scan an item's text (text banks and the text policy) and apply the policy."""
+    return ctx(request).moderation.ingest_text(item_ref, body.text, body.lang)
+
+
 # --- notices and trusted flaggers ----------------------------------------------------------
 
 

@@ -66,11 +66,21 @@ def scan(
         str | None, Query(description="photo or video; sniffed if absent")
     ] = None,
     banks: BankNames = None,
+    analyse: Annotated[
+        bool,
+        Query(
+            description="also read provenance and run the image classifiers (false: hashes only)"
+        ),
+    ] = True,
 ) -> ScanResult:
-    """Hash an upload and match every signal; the answer names bank, entry and distance."""
+    """Hash an upload and match every signal; the answer names bank, entry and distance.
+
+    It also carries the upload's provenance (C2PA, IPTC/XMP, generator metadata, watermark)
+    and the image classifiers' scores, unless ``analyse=false`` or the server disables them.
+    """
     rempart = ctx(request)
     data = read_upload(file, rempart.limits)
-    result = rempart.scanner.scan(data, content_type, banks=banks)
+    result = rempart.scanner.scan(data, content_type, banks=banks, analyse=analyse)
     SCANS.labels(result.content_type).inc()
     for m in result.matches:
         MATCHES.labels(m.bank).inc()

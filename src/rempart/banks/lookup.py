@@ -7,7 +7,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -18,10 +18,13 @@ from rempart.banks.services import bank_out, is_active
 from rempart.clock import Clock, utcnow
 from rempart.config import Settings
 from rempart.signals.pdq import pdq_hex_to_array
-from rempart.signals.types import PDQ, SIGNAL_TYPES, VPDQ
+from rempart.signals.types import PDQ, SIGNAL_TYPES, TEXT, VPDQ
 from rempart.signals.vpdq import VpdqFrame
 from rempart.store.db import Database
 from rempart.store.models import Bank, BankContent, ContentSignal
+
+if TYPE_CHECKING:
+    from rempart.banks.text import TextIndex
 
 
 class Match(BaseModel):
@@ -85,6 +88,16 @@ class LookupService:
         self.matcher = matcher
         self.settings = settings
         self.clock = clock
+        self._text_index: TextIndex | None = None
+
+    @property
+    def text_index(self) -> TextIndex:
+        """The text-bank embedding index, built on the first text lookup."""
+        if self._text_index is None:
+            from rempart.banks.text import TextIndex
+
+            self._text_index = TextIndex(self.db)
+        return self._text_index
 
     def banks(self) -> dict[int, BankOut]:
         """All banks by id (a small table, read per lookup so edits apply at once)."""
@@ -110,7 +123,7 @@ class LookupService:
         include_disabled: bool = False,
         bypass_coinflip: bool = False,
     ) -> LookupResult:
-        """Match values of one signal type (PDQ or exact types) against the banks."""
+        """Match values of one signal type (PDQ, text or exact types) against the banks."""
         banks = self._eligible(self.banks(), bank_names, include_disabled)
         if not banks or not queries:
             return LookupResult()
@@ -119,6 +132,9 @@ class LookupService:
             radius = max(self.threshold(b, PDQ) for b in banks.values())
             codes = pdq_hex_to_array([q.value for q in queries])
             per_query = self.matcher.query_pdq(codes, radius)
+        elif signal_type == TEXT:
+            radius = max(self.threshold(b, TEXT) for b in banks.values())
+            per_query = self.text_index.search([q.value for q in queries], radius)
         else:
             per_query = [self.matcher.query_exact(signal_type, q.value) for q in queries]
         kept: list[tuple[Candidate, Query, BankOut]] = []

@@ -17,6 +17,7 @@ from rempart.banks.services import normalize_signals
 from rempart.cli import (
     banks,
     evidence,
+    genai,
     keys,
     lawenforcement,
     ledger,
@@ -27,6 +28,7 @@ from rempart.cli import (
     queues,
     reports,
     tdb,
+    text,
     webhooks,
 )
 from rempart.cli.common import console, err, fail, handled, services
@@ -34,6 +36,7 @@ from rempart.config import get_settings
 from rempart.events import set_actor
 from rempart.logs import configure_logging
 from rempart.media.errors import MediaError
+from rempart.scan.service import ScanResult
 from rempart.signals.types import SIGNAL_TYPES, VPDQ
 from rempart.signals.vpdq import parse_vpdq
 
@@ -53,6 +56,8 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(ncmec.app, name="ncmec")
 app.add_typer(lawenforcement.app, name="le")
+app.add_typer(genai.app, name="genai")
+app.add_typer(text.app, name="text")
 index_app = typer.Typer(help="Match index operations.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 
@@ -103,14 +108,19 @@ def scan(
     paths: Annotated[list[Path], typer.Argument(help="files or folders (recursive)")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout")] = False,
     bank: Annotated[list[str] | None, typer.Option(help="only these banks")] = None,
+    analyse: Annotated[
+        bool, typer.Option(help="read provenance and run the image classifiers too")
+    ] = True,
 ) -> None:
     """Scan files against the banks; a table (or JSON lines) of what matched.
 
-    Exits 2 if any file could not be read or decoded (the others are still scanned).
+    The table also says what the provenance shows (AI-generated yes/no/unknown, and the
+    generator) and which classifiers flagged the file. Exits 2 if any file could not be read
+    or decoded (the others are still scanned).
     """
     files = list(walk(paths))
     failed = 0
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str, str, str]] = []
     with (
         services(load_index=True) as ctx,
         Progress(
@@ -127,7 +137,7 @@ def scan(
         for path in files:
             progress.advance(task)
             try:
-                res = ctx.scanner.scan(path.read_bytes(), banks=bank)
+                res = ctx.scanner.scan(path.read_bytes(), banks=bank, analyse=analyse)
             except MediaError as exc:
                 failed += 1
                 if as_json:
@@ -138,30 +148,37 @@ def scan(
             if as_json:
                 print(json.dumps({"path": str(path), **res.model_dump(mode="json")}))
                 continue
+            ai, flags = _analysis(res)
             if not res.matches:
-                rows.append(
-                    (
-                        str(path),
-                        "-",
-                        "-",
-                        "-",
-                        "suppressed by negative bank" if res.suppressed else "no match",
-                    )
-                )
+                how = "suppressed by negative bank" if res.suppressed else "no match"
+                rows.append((str(path), "-", "-", "-", how, ai, flags))
             for m in res.matches:
                 dist = (
                     f"{m.query_match_pct:.0f}% frames"
                     if m.query_match_pct is not None
                     else str(m.distance)
                 )
-                rows.append((str(path), m.bank, m.signal_type, dist, m.orientation))
+                rows.append((str(path), m.bank, m.signal_type, dist, m.orientation, ai, flags))
     if not as_json:
-        table = Table("file", "bank", "signal", "distance", "how")
+        table = Table("file", "bank", "signal", "distance", "how", "AI (provenance)", "flagged")
         for r in rows:
             table.add_row(*r)
         console.print(table)
     if failed:
         raise typer.Exit(2)
+
+
+def _analysis(res: ScanResult) -> tuple[str, str]:
+    """Provenance verdict (with the generator) and flagged classifiers, for the scan table."""
+    ai = "-"
+    if res.provenance is not None:
+        p = res.provenance
+        ai = p.ai_generated + (f" ({p.generator})" if p.generator else "")
+    flags = "-"
+    if res.classifiers is not None:
+        hit = [f"{r.name} {r.score:.2f}" for r in res.classifiers.results if r.flagged]
+        flags = ", ".join(hit) or "none"
+    return ai, flags
 
 
 @app.command("match")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rempart.moderation.queues import QueueService
     from rempart.policy.facts import Facts
     from rempart.policy.service import PolicyService
-    from rempart.policy.verdict import ResolvedDecision, Verdict
+    from rempart.policy.verdict import ResolvedDecision, ReviewRequest, Verdict
     from rempart.scan.service import ScanService
 
 
@@ -96,9 +96,15 @@ class Intake:
         scan = self.scanner.scan(data)
         return self.apply(item_ref, scan, data=data)
 
+    def ingest_text(self, item_ref: str, text: str, lang: str | None = None) -> IngestResult:
+        """Scan the text of item ``item_ref`` (a post, a chatbot answer) and apply the policy."""
+        with self.db.session() as s:
+            item_by_ref(s, item_ref)
+        return self.apply(item_ref, self.scanner.scan_text(text, lang))
+
     def apply(self, item_ref: str, scan: ScanResult, *, data: bytes | None = None) -> IngestResult:
         """Evaluate a scan of an item under the active policy and carry out the verdict."""
-        from rempart.policy.facts import AccountFact, Facts, ItemFact
+        from rempart.policy.facts import SYNTHETIC, AccountFact, Facts, ItemFact
 
         banks = {b.name: b for b in self.banks.list_banks()}
         with self.db.session() as s:
@@ -112,6 +118,9 @@ class Intake:
                     account_type=account.account_type,
                 )
             facts = Facts.from_scan(scan, banks, **rest)
+            declared = list(item.content_types)
+            if SYNTHETIC in facts.item.content_type and declared and SYNTHETIC not in declared:
+                item.content_types = [*declared, SYNTHETIC]  # its provenance says AI made it
             if item.content_types or item.territories or item.language:
                 facts = facts.model_copy(
                     update={
@@ -167,6 +176,19 @@ class Intake:
                     subject=subject,
                     data=m.model_dump(mode="json"),
                 )
+            if facts.classifiers or facts.provenance:
+                self.events.append(
+                    s,
+                    "classification",
+                    actor=actor,
+                    subject=subject,
+                    data={
+                        "classifiers": {
+                            k: v.model_dump(mode="json") for k, v in facts.classifiers.items()
+                        },
+                        "provenance": dict(facts.provenance),
+                    },
+                )
             self.events.append(
                 s,
                 "policy_evaluation",
@@ -216,8 +238,10 @@ class Intake:
         case.facts = facts.model_dump(mode="json")
         if verdict.open_case is not None and verdict.open_case.closable_by == "person":
             case.person_only_close = True
-        if verdict.outcome == "act" and verdict.reviews:
-            case.person_only_close = True  # a person confirms or overturns the rule's action
+        if (verdict.outcome == "act" and verdict.reviews) or child:
+            # a person confirms or overturns the rule's action; child safety is never cleared
+            # by a machine, whatever the policy says
+            case.person_only_close = True
         out.case_id = case.id
         for m in facts.matches:
             if m.suppressed:
@@ -234,6 +258,8 @@ class Intake:
                 )
             )
         for name, c in facts.classifiers.items():
+            if c.flagged is False:
+                continue  # scored below its own threshold: a measurement, not a flag
             s.add(
                 AutomatedFlag(
                     case_id=case.id,
@@ -262,23 +288,35 @@ class Intake:
                 signals=case.facts,
             )
             out.decision_id = d.id
-        wanted: list[tuple[str, int, str, float | None]] = [
-            (r.queue, r.priority, r.rule_id, r.sla_hours) for r in verdict.reviews
+        wanted: list[tuple[str, int, str, float | None, str]] = [
+            (r.queue, r.priority, r.rule_id, r.sla_hours, _suspected(r)) for r in verdict.reviews
         ]
         if verdict.open_case is not None and all(q != verdict.open_case.queue for q, *_ in wanted):
-            wanted.append((verdict.open_case.queue, 100, verdict.open_case.rule_id, None))
+            wanted.append((verdict.open_case.queue, 100, verdict.open_case.rule_id, None, ""))
         if case.status == "open":
-            for queue, priority, rule_id, sla in wanted:
+            for queue, priority, rule_id, sla, suspected in wanted:
                 self.queues.enqueue(
                     s,
                     case_id=case.id,
                     queue=queue,
                     rank=RANK_CHILD_SAFETY if child else RANK_OTHER,
                     priority=priority,
-                    reason=f"policy {verdict.policy}@{verdict.policy_version} rule {rule_id}",
+                    reason=(
+                        f"policy {verdict.policy}@{verdict.policy_version} rule {rule_id}"
+                        f"{suspected}"
+                    ),
                     due_at=now + timedelta(hours=sla) if sla else None,  # the rule's own SLA
                 )
                 out.queues.append(queue)
+
+
+def _suspected(review: ReviewRequest) -> str:
+    """The rule's suspicion, for the job's reason: "; suspected CATEGORY (KEYWORD, ...)"."""
+    parts = [review.suspected_category or ""]
+    if review.suspected_specifications:
+        parts.append(f"({', '.join(review.suspected_specifications)})")
+    text = " ".join(p for p in parts if p)
+    return f"; suspected {text}" if text else ""
 
 
 def _media_type(scan: ScanResult) -> str:
@@ -292,11 +330,13 @@ def decision_from_rule(rule: ResolvedDecision, today: date, verdict: Verdict) ->
     def end(duration: timedelta | None) -> date | None:
         return today + duration if duration else None
 
+    seen = next((h.explanations for h in verdict.hits if h.rule_id == verdict.deciding_rule), [])
     facts = (
         rule.decision_facts
         or (
             f"Automated detection under policy {verdict.policy} version {verdict.policy_version}, "
             f"rule {verdict.deciding_rule}: {verdict.reason}"
+            + (f". Signals: {'; '.join(seen)}" if seen else "")  # what the decision rests on
         )[:5000]
     )
     illegal = rule.incompatible_content_illegal

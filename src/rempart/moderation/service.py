@@ -69,6 +69,10 @@ class ModerationService:
         """Scan an upload of an item and carry out the policy's verdict."""
         return self.intake.ingest(item_ref, data)
 
+    def ingest_text(self, item_ref: str, text: str, lang: str | None = None) -> IngestResult:
+        """Scan the text of an item (a post, a chatbot answer) and carry out the verdict."""
+        return self.intake.ingest_text(item_ref, text, lang)
+
     def case(self, case_id: int, roles: list[str]) -> dict[str, Any]:
         """A case with everything about it (404 for roles that may not see it)."""
         with self.db.session() as s:
@@ -99,8 +103,13 @@ class ModerationService:
                     }
                     for f in flags
                 ],
-                "jobs": [{"id": j.id, "status": j.status, "queue_id": j.queue_id} for j in jobs],
+                "jobs": [
+                    {"id": j.id, "status": j.status, "queue_id": j.queue_id, "reason": j.reason}
+                    for j in jobs
+                ],
                 "decision_ids": [d.id for d in decisions],
+                # what the rules saw: matches, classifier scores, provenance (for the reviewer)
+                "facts": c.facts or {},
             }
 
     def close_case(self, case_id: int, principal: Principal, reason: str) -> dict[str, Any]:

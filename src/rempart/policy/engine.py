@@ -135,7 +135,11 @@ def _classifier(c: ClassifierCond, facts: Facts) -> Result:
         return False, []
     if c.max_score is not None and fact.score > c.max_score:
         return False, []
+    if c.flagged is not None and bool(fact.flagged) != c.flagged:
+        return False, []
     text = f"classifier {c.name} score={_num(fact.score)}"
+    if c.flagged is not None:
+        text += " (at or above its calibrated threshold)" if c.flagged else " (below its threshold)"
     if c.min_score is not None:
         text += f" >= {_num(c.min_score)}"
     if c.max_score is not None:
@@ -261,6 +265,8 @@ def _review(policy: Policy, rule: Rule, spec: ReviewSpec) -> ReviewRequest:
         sla_hours=spec.sla_hours or queue.sla_hours,
         restricted_to_role=role.value if role else None,
         rule_id=rule.id,
+        suspected_category=spec.suspected.category if spec.suspected else None,
+        suspected_specifications=list(spec.suspected.specifications) if spec.suspected else [],
     )
 
 

@@ -19,7 +19,12 @@ from rempart.signals.types import PHOTO, VIDEO
 
 NoticeSource = Literal["article_16", "trusted_flagger", "authority_order", "other"]
 Scalar = str | int | float | bool
-CONTENT_TYPES = {PHOTO: "CONTENT_TYPE_IMAGE", VIDEO: "CONTENT_TYPE_VIDEO"}
+CONTENT_TYPES = {
+    PHOTO: "CONTENT_TYPE_IMAGE",
+    VIDEO: "CONTENT_TYPE_VIDEO",
+    "text": "CONTENT_TYPE_TEXT",
+}
+SYNTHETIC = "CONTENT_TYPE_SYNTHETIC_MEDIA"
 Text = Annotated[str, Field(max_length=500)]
 
 
@@ -69,6 +74,9 @@ class ClassifierFact(FactModel):
     score: float
     model: Text = ""
     version: Text = ""
+    flagged: bool | None = Field(
+        None, description="score at or above the model's own threshold (None: not given)"
+    )
 
 
 class NoticeFact(FactModel):
@@ -158,7 +166,28 @@ class Facts(FactModel):
                         suppressed=suppressed,
                     )
                 )
-        data: dict[str, object] = {"matches": matches, **rest}
+        data: dict[str, object] = {"matches": matches}
+        if scan.classifiers is not None:
+            data["classifiers"] = scan.classifiers.facts()
+        if scan.provenance is not None:
+            data["provenance"] = scan.provenance.facts()
+        if scan.text is not None:
+            report = scan.text
+            data["classifiers"] = {
+                f"text_{c}": ClassifierFact(
+                    score=score,
+                    model=report.model,
+                    version=report.version,
+                    flagged=c in report.flagged,
+                )
+                for c, score in report.scores.items()
+            }
+        data |= rest
         if "item" not in rest and scan.content_type in CONTENT_TYPES:
-            data["item"] = ItemFact(content_type=[CONTENT_TYPES[scan.content_type]])
+            types = [CONTENT_TYPES[scan.content_type]]
+            if scan.provenance is not None and scan.provenance.ai_generated == "yes":
+                types.append(SYNTHETIC)  # its provenance says AI made it (DSA content type)
+            language = scan.text.language.upper() if scan.text is not None else None
+            known = language if language and len(language) == 2 else None  # "und": unknown
+            data["item"] = ItemFact(content_type=types, language=known)
         return cls.model_validate(data)

@@ -123,11 +123,16 @@ def _finite(v: float | None) -> float | None:
 
 
 class ClassifierCond(Strict):
-    """A classifier score: ``min_score <= score <= max_score`` (bounds inclusive)."""
+    """A classifier score: ``min_score <= score <= max_score`` (bounds inclusive).
+
+    ``flagged: true`` uses the model's own calibrated threshold instead of a number written in
+    the policy, so retraining a model does not leave the policy's cut-off stale.
+    """
 
     name: str = Field(pattern=SLUG)
     min_score: float | None = None
     max_score: float | None = None
+    flagged: bool | None = None
 
     @field_validator("min_score", "max_score")
     @classmethod
@@ -302,12 +307,30 @@ class Queue(Strict):
     restricted_to_role: Role | None = None
 
 
+class Suspected(Strict):
+    """What the rule suspects, shown to the reviewer (who decides): DSA category and keywords."""
+
+    category: str | None = None
+    specifications: list[str] = Field(default_factory=list)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str | None) -> str | None:
+        return v if v is None else check_codes("STATEMENT_CATEGORIES", [v], "category")[0]
+
+    @field_validator("specifications")
+    @classmethod
+    def _specs(cls, v: list[str]) -> list[str]:
+        return check_codes("KEYWORDS", v, "specifications")
+
+
 class ReviewSpec(Strict):
     """Send the item to a human: a declared queue, a priority (0-100, higher first)."""
 
     queue: str
     priority: StrictInt = Field(50, ge=0, le=100)
     sla_hours: float | None = Field(None, gt=0, le=24 * 365)
+    suspected: Suspected | None = None
 
 
 class OpenCase(Strict):

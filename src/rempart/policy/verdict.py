@@ -33,6 +33,8 @@ class ReviewRequest(BaseModel):
     sla_hours: float
     restricted_to_role: str | None = None
     rule_id: str
+    suspected_category: str | None = None
+    suspected_specifications: list[str] = Field(default_factory=list)
 
 
 class CaseRequest(BaseModel):

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, Field
 
 from rempart.banks.lookup import LookupResult, LookupService, Match, Query, merge_results
+from rempart.classify.image.schemas import ClassificationReport
+from rempart.classify.text.service import TextReport
 from rempart.config import MediaLimits, Settings
 from rempart.signals.hashing import PhotoSignals, VideoSignals, hash_content
 from rempart.signals.pdq import DIHEDRAL_ORDER
+from rempart.signals.provenance.schemas import ProvenanceReport
 from rempart.signals.types import MD5, PDQ, SHA256, VIDEO_MD5, VPDQ
 from rempart.signals.vpdq import serialize_vpdq
 
+if TYPE_CHECKING:
+    from rempart.classify.text.service import TextClassifier
+
+TEXT_CONTENT = "text"
 DIHEDRAL_LABELS = DIHEDRAL_ORDER[1:]  # labels of PhotoSignals.pdq_dihedral, in order
 
 
@@ -37,6 +46,29 @@ class ScanResult(BaseModel):
     suppressed: list[Match] = Field(default_factory=list)
     negative_hits: list[Match] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    provenance: ProvenanceReport | None = Field(
+        None, description="C2PA, IPTC/XMP, generator metadata, watermark (None: not checked)"
+    )
+    classifiers: ClassificationReport | None = Field(
+        None, description="image classifier scores (None: not run)"
+    )
+    text: TextReport | None = Field(None, description="the text policy's scores (text only)")
+
+
+class Analysers(Protocol):
+    """What a scan may run beyond hashing: provenance and the image classifiers."""
+
+    def check(self, data: bytes, mime: str | None = None) -> ProvenanceReport:
+        """Provenance of the bytes."""
+        ...  # pragma: no cover
+
+
+class Classifiers(Protocol):
+    """The image classifiers as the scan sees them."""
+
+    def classify(self, data: bytes, mime: str | None = None) -> ClassificationReport:
+        """Scores of the bytes."""
+        ...  # pragma: no cover
 
 
 class ScanService:
@@ -46,6 +78,38 @@ class ScanService:
         self.lookup = lookup
         self.settings = settings
         self.limits = limits
+        # wired by the context (they load models lazily); None: hashing and matching only
+        self.provenance: Analysers | None = None
+        self.classifiers: Classifiers | None = None
+        self.text_classifier: Callable[[], TextClassifier] | None = None
+
+    def scan_text(
+        self, text: str, lang: str | None = None, *, banks: Sequence[str] | None = None
+    ) -> ScanResult:
+        """A post or chatbot answer against the text banks and the text policy.
+
+        The same result as a media scan (``content_type`` "text"), so the policy and the
+        moderation path treat both alike; ``signals`` holds the text's SHA-256 only.
+        """
+        from rempart.scan.text import scan_text
+
+        if self.text_classifier is None:
+            raise RuntimeError("no text classifier wired")  # pragma: no cover
+        found = scan_text(self.lookup, self.text_classifier(), text, lang, banks)
+        raw = text.encode("utf-8", "surrogatepass")
+        return ScanResult(
+            content_type=TEXT_CONTENT,
+            format="text",
+            size_bytes=len(raw),
+            signals={SHA256: hashlib.sha256(raw).hexdigest()},
+            notes=list(found.notes),
+            matched=found.matched,
+            matches=found.matches,
+            suppressed=found.suppressed,
+            negative_hits=found.negative_hits,
+            timings_ms=dict(found.timings_ms),
+            text=found.classifier,
+        )
 
     def hash(
         self, data: bytes, content_type: str | None = None, *, fast: bool = False
@@ -70,8 +134,14 @@ class ScanService:
         *,
         banks: Sequence[str] | None = None,
         bypass_coinflip: bool = False,
+        analyse: bool = True,
     ) -> ScanResult:
-        """Hash ``data`` and match all its signals; bad media raises ``MediaError``."""
+        """Hash ``data`` and match all its signals; bad media raises ``MediaError``.
+
+        With ``analyse`` (the default) provenance and the image classifiers run too, when the
+        context wired them and the settings enable them; without it a scan is hashing and
+        matching only (milliseconds, as HMA's lookups).
+        """
         t0 = time.perf_counter()
         sig = self.hash(data, content_type, fast=True)
         t1 = time.perf_counter()
@@ -81,9 +151,23 @@ class ScanService:
         result.timings_ms = {
             "hash": round((t1 - t0) * 1000, 3),
             "match": round((t2 - t1) * 1000, 3),
-            "total": round((t2 - t0) * 1000, 3),
         }
+        if analyse:
+            self.analyse(data, result)
+        result.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 3)
         return result
+
+    def analyse(self, data: bytes, result: ScanResult) -> None:
+        """Add provenance and classifier results to a scan of ``data`` (in place)."""
+        mime = None  # both sniff the bytes again themselves (cheap, and never trusts a label)
+        if self.provenance is not None and self.settings.provenance_enabled:
+            t = time.perf_counter()
+            result.provenance = self.provenance.check(data, mime)
+            result.timings_ms["provenance"] = round((time.perf_counter() - t) * 1000, 3)
+        if self.classifiers is not None and self.settings.classifiers_enabled:
+            t = time.perf_counter()
+            result.classifiers = self.classifiers.classify(data, mime)
+            result.timings_ms["classify"] = round((time.perf_counter() - t) * 1000, 3)
 
     def describe(self, sig: PhotoSignals | VideoSignals) -> ScanResult:
         """The signals of hashed content as a result with no matching done."""
@@ -163,3 +247,4 @@ class ScanService:
         out.negative_hits = merged.negative_hits
         out.matched = bool(merged.matches)
         return out
+

@@ -8,6 +8,7 @@ signal string passes before it is stored or compared.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,10 +21,12 @@ MD5 = "md5"  # bytes MD5 of a photo (ours; HMA only has video_md5)
 SHA256 = "sha256"
 PHOTO = "photo"
 VIDEO = "video"
+TEXT = "text"  # normalized text, compared by embedding distance (rempart.banks.text)
+MAX_TEXT_SIGNAL = 4000  # characters; text banks hold phrases and posts, not documents
 
 __all__ = [
-    "MD5", "PDQ", "PHOTO", "SHA256", "SIGNAL_TYPES", "VIDEO", "VIDEO_MD5", "VPDQ", "SignalError",
-    "SignalTypeInfo", "content_types",
+    "MD5", "PDQ", "PHOTO", "SHA256", "SIGNAL_TYPES", "TEXT", "VIDEO", "VIDEO_MD5", "VPDQ",
+    "SignalError", "SignalTypeInfo", "content_types",
 ]  # fmt: skip
 
 
@@ -66,12 +69,31 @@ def _normalize_vpdq(value: str) -> str:
     return serialize_vpdq(frames)
 
 
+_BLANKS = re.compile(r"\s+")
+
+
+def normalize_text(value: str) -> str:
+    """NFKC, casefolded, whitespace collapsed: the same phrase banks and matches one way."""
+    if not isinstance(value, str):
+        raise SignalError("text signal must be a string")
+    text = _BLANKS.sub(" ", unicodedata.normalize("NFKC", value).casefold()).strip()
+    if not text:
+        raise SignalError("text signal is empty (only whitespace)")
+    if len(text) > MAX_TEXT_SIGNAL:
+        raise SignalError(
+            f"text signal is {len(text)} characters long; at most {MAX_TEXT_SIGNAL} are allowed"
+        )
+    return text
+
+
 SIGNAL_TYPES: dict[str, SignalTypeInfo] = {
     PDQ: SignalTypeInfo(PDQ, (PHOTO,), 31, False, _hex_normalizer("PDQ hash", 64)),
     VPDQ: SignalTypeInfo(VPDQ, (VIDEO,), 31, False, _normalize_vpdq),
     VIDEO_MD5: SignalTypeInfo(VIDEO_MD5, (VIDEO,), 0, True, _hex_normalizer("video MD5", 32)),
     MD5: SignalTypeInfo(MD5, (PHOTO,), 0, True, _hex_normalizer("MD5", 32)),
     SHA256: SignalTypeInfo(SHA256, (PHOTO, VIDEO), 0, True, _hex_normalizer("SHA-256", 64)),
+    # distance = round(1000 * (1 - cosine)) of multilingual-e5-small embeddings; see banks.text
+    TEXT: SignalTypeInfo(TEXT, (TEXT,), 80, False, normalize_text),
 }
 
 

@@ -195,9 +195,13 @@ def automated_part(data: ReportData, service: str, period: str, tier: str) -> li
             continue
         overall = sc.overall()
         out.append([*head, overall.value(ind), overall.note(_all_label(sc), ind)])
+        offline = {e.detector: e for e in data.evaluations}
         for det in sc.detectors:
             conf = sc.of(det)
-            out.append([*head, conf.value(ind), conf.note(f"{det[0]} {det[1]}", ind)])
+            note = conf.note(f"{det[0]} {det[1]}", ind)
+            if det[0] == "classifier" and det[1] in offline:
+                note += ". " + offline[det[1]].describe()
+            out.append([*head, conf.value(ind), note])
     return out
 
 

@@ -25,9 +25,11 @@ is reported under ``KEYWORD_OTHER`` with the keyword's label as description.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -95,6 +97,7 @@ def collect(db: Database, settings: Settings, start: date, end: date) -> rd.Repo
             suspensions=_suspensions(s, lo, hi),
             flags=_flags(s, lo, hi),
             misses=_misses(s, lo, hi, decisions),
+            evaluations=offline_evaluations(),
         )
 
 
@@ -411,6 +414,51 @@ def _misses(
                 detector_kind="bank" if kind == "bank" else "classifier",
                 detector=name,
                 false_negatives=len(wanted - flagged),
+            )
+        )
+    return tuple(out)
+
+
+def offline_evaluations(path: Path | None = None) -> tuple[rd.OfflineEvaluation, ...]:
+    """The text policy's figures on its held-out test split (``make bench`` writes them).
+
+    One evaluation per classifier fact (``text_denial`` ...), over all languages and per
+    language; nothing when the metrics file is absent or unreadable (no figure is invented).
+    """
+    from importlib.resources import files
+
+    where = path or Path(str(files("rempart.classify.text") / "data" / "metrics.json"))
+    try:
+        metrics = json.loads(where.read_text(encoding="utf-8"))
+        results: dict[str, dict[str, dict[str, Any]]] = metrics["results"]
+        version = str(metrics["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    out = []
+    categories = sorted({c for per in results.values() for c in per})
+    for cat in categories:
+        rows = [
+            (lang, per[cat])
+            for lang, per in sorted(results.items())
+            if cat in per and lang != "all"
+        ]  # "all", when present, is their sum: recomputed here from the counts
+        tp, fp, fn, tn = (sum(int(r.get(k, 0)) for _, r in rows) for k in ("tp", "fp", "fn", "tn"))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out.append(
+            rd.OfflineEvaluation(
+                detector=f"text_{cat}",
+                model_version=version,
+                precision=precision,
+                recall=recall,
+                f1=f1,
+                positives=tp + fn,
+                negatives=fp + tn,
+                per_language=tuple(
+                    (lang, float(r["precision"]), float(r["recall"]), float(r["f1"]))
+                    for lang, r in rows
+                ),
             )
         )
     return tuple(out)

@@ -330,6 +330,36 @@ class DetectorMisses:
 
 
 @dataclass(frozen=True)
+class OfflineEvaluation:
+    """A classifier's measured accuracy on its held-out labelled test set (``make bench``).
+
+    Live flags only show precision over what people reviewed; this is the figure from data
+    with known answers (true and false negatives included), per language where measured.
+    """
+
+    detector: str
+    model_version: str
+    precision: float
+    recall: float
+    f1: float
+    positives: int
+    negatives: int
+    per_language: tuple[tuple[str, float, float, float], ...] = ()  # (lang, P, R, F1)
+
+    def describe(self) -> str:
+        """One sentence for the report's Contextual Information cell."""
+        langs = "; ".join(
+            f"{lang}: P={p:.2f} R={r:.2f} F1={f:.2f}" for lang, p, r, f in self.per_language
+        )
+        text = (
+            f"Offline evaluation of model version {self.model_version} on a held-out labelled "
+            f"test set ({self.positives} positive, {self.negatives} negative examples): "
+            f"precision {self.precision:.2f}, recall {self.recall:.2f}, F1 {self.f1:.2f}"
+        )
+        return f"{text} ({langs})" if langs else text
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Every recorded fact a transparency report for one period is computed from."""
 
@@ -343,6 +373,7 @@ class ReportData:
     suspensions: tuple[Suspension, ...] = ()
     flags: tuple[AutomatedFlag, ...] = ()
     misses: tuple[DetectorMisses, ...] = ()
+    evaluations: tuple[OfflineEvaluation, ...] = ()
 
     def __post_init__(self) -> None:
         seen = set()

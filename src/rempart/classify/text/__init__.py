@@ -1,0 +1,1 @@
+"""Text policy: multilingual embeddings, a trained classifier per category, text banks."""
