@@ -54,6 +54,7 @@ def test_paraphrase_and_translation_match_unrelated_does_not(rempart: Rempart) -
     rempart.banks.create_bank(BankCreate(name="DENIAL_PHRASES"))
     item = rempart.banks.add_content("DENIAL_PHRASES", ContentIn(signals={TEXT: PHRASE}))
     assert item.signals[TEXT] == norm(PHRASE)
+    assert item.content_type == "text"  # taken from the signals when not given
     assert find(rempart, PHRASE) == [("DENIAL_PHRASES", 0)]
     threshold = SIGNAL_TYPES[TEXT].default_threshold
     for text in (PARAPHRASE, TRANSLATION):

@@ -5,7 +5,9 @@ multipart form with ``prompt`` and an optional ``image`` (the photo to edit); it
 or refuse with reasons. ``POST /v1/genai/check-output`` takes a multipart ``image`` (and
 optionally ``prompt``, ``request_id``, ``account``): it answers block, or allow with the image
 signed with a C2PA manifest declaring ``trainedAlgorithmicMedia`` (base64 in the JSON, or the
-bytes themselves with ``?format=image``). Both are for the platform's machine client.
+bytes themselves with ``?format=image``). With no signing certificate configured, an allowed
+output is answered in JSON without the image and ``signing_error`` says what to configure.
+Both are for the platform's machine client.
 """
 
 from __future__ import annotations

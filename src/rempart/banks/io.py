@@ -14,7 +14,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from rempart.banks.schemas import MAX_LABEL, ContentIn, Record
+from rempart.banks.schemas import MAX_LABEL, ContentIn, Record, kind_of
 from rempart.banks.services import BankService, normalize_signals
 from rempart.clock import as_utc
 from rempart.errors import Invalid
@@ -82,7 +82,7 @@ def _item(
     for label, value in (("provenance", provenance), ("external_id", external_id or "")):
         if len(value) > MAX_LABEL:
             raise ValueError(f"{label} is longer than {MAX_LABEL} characters")
-    kind = "video" if signals.keys() & VIDEO_ONLY else "photo"
+    kind = kind_of(signals)
     return Record(signals, kind, note, provenance, external_id, metadata or {}, True, disable_until)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime
@@ -122,13 +123,24 @@ class BankOut(BaseModel):
     updated_at: datetime
 
 
+def kind_of(signals: Iterable[str]) -> str:
+    """The content type that signals of these types describe: video, text, else photo."""
+    names = set(signals)
+    if any(SIGNAL_TYPES[n].content_types == ("video",) for n in names if n in SIGNAL_TYPES):
+        return "video"
+    text_only = all(n in SIGNAL_TYPES and SIGNAL_TYPES[n].content_types == ("text",) for n in names)
+    return "text" if names and text_only else "photo"
+
+
 class ContentIn(BaseModel):
     """A banked item given by its signals (already hashed), with provenance."""
 
     model_config = ConfigDict(extra="forbid")
 
     signals: dict[str, str] = Field(description="signal type → value, e.g. {'pdq': '...'}")
-    content_type: Literal["photo", "video"] = "photo"
+    content_type: Literal["photo", "video", "text"] | None = Field(
+        None, description="photo, video or text; by default taken from the signals given"
+    )
     note: str = ""
     provenance: str = Field("", max_length=MAX_LABEL)
     external_id: str | None = Field(None, max_length=MAX_LABEL)
@@ -138,8 +150,9 @@ class ContentIn(BaseModel):
 
     def record(self) -> Record:
         """The same item as a bulk ``Record``."""
+        kind = self.content_type or kind_of(self.signals)
         return Record(
-            dict(self.signals), self.content_type, self.note, self.provenance,
+            dict(self.signals), kind, self.note, self.provenance,
             self.external_id, dict(self.metadata), self.enabled, self.disable_until,
         )  # fmt: skip
 

@@ -20,6 +20,7 @@ from rempart.banks.schemas import (
     ContentOut,
     ContentUpdate,
     Record,
+    kind_of,
 )
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.errors import Conflict, Invalid, NotFound
@@ -187,7 +188,7 @@ class BankService:
             now = self.clock()
             row = BankContent(
                 bank_id=bank.id,
-                content_type=item.content_type,
+                content_type=item.content_type or kind_of(signals),
                 note=item.note,
                 provenance=item.provenance,
                 external_id=item.external_id,

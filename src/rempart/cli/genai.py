@@ -1,7 +1,8 @@
 """``rempart genai``: check a generation request or output from the command line.
 
 Exit codes: 0 allowed, 3 refused (request) or blocked (output), 1 bad input or configuration
-(e.g. no C2PA signing certificate: set REMPART_C2PA_SIGN_CERT and REMPART_C2PA_SIGN_KEY).
+(e.g. an allowed output with no C2PA signing certificate configured: set REMPART_C2PA_SIGN_CERT
+and REMPART_C2PA_SIGN_KEY; the unsigned image is not written).
 The verdict is printed as JSON on stdout either way.
 """
 
@@ -87,6 +88,8 @@ def check_output(
     if verdict.decision == "block":
         err.print(f"blocked: {', '.join(r.code for r in verdict.reasons)}")
         raise typer.Exit(REFUSED)
+    if verdict.signing_error:
+        raise fail(f"allowed, but not signed, so not written: {verdict.signing_error}")
     if out is not None and verdict.image is not None:
         try:
             out.write_bytes(verdict.image)

@@ -364,11 +364,11 @@ def _flags(s: Session, lo: datetime, hi: datetime) -> tuple[rd.AutomatedFlag, ..
         review = f.review_outcome if f.review_outcome in ("confirmed", "overturned") else None
         if review is not None and f.reviewed_at is not None and as_utc(f.reviewed_at) >= hi:
             review = None
-        if f.detector_kind not in ("bank", "classifier"):
+        if f.detector_kind not in ("bank", "classifier", "guardrail"):
             raise Invalid(f"automated flag {f.id} has detector kind {f.detector_kind!r}")
         out.append(
             rd.AutomatedFlag(
-                detector_kind="bank" if f.detector_kind == "bank" else "classifier",
+                detector_kind=cast(rd.DetectorKind, f.detector_kind),
                 detector=f.detector,
                 flagged_at=as_utc(f.flagged_at),
                 review=cast(rd.Review | None, review),

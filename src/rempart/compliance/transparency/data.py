@@ -27,7 +27,7 @@ ComplaintType = Literal[
     "no_action_on_tf_notice",  # ... on a trusted flagger's notice
 ]
 SuspensionKind = Literal["illegal_content", "unfounded_notices", "unfounded_complaints"]
-DetectorKind = Literal["classifier", "bank"]
+DetectorKind = Literal["classifier", "bank", "guardrail"]  # guardrail: genai request checks
 Review = Literal["confirmed", "overturned"]
 FlagScope = Literal["own_initiative", "notice", "trusted_flagger_notice"]
 
@@ -298,8 +298,10 @@ class AutomatedFlag:
     language: str | None = None
 
     def __post_init__(self) -> None:
-        if self.detector_kind not in ("classifier", "bank"):
-            raise Invalid(f"detector kind must be classifier or bank, got {self.detector_kind!r}")
+        if self.detector_kind not in ("classifier", "bank", "guardrail"):
+            raise Invalid(
+                f"detector kind must be classifier, bank or guardrail: {self.detector_kind!r}"
+            )
         if not self.detector:
             raise Invalid("automated flag needs a detector name")
         if self.review not in (None, "confirmed", "overturned"):
