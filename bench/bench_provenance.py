@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, ".")
-from rempart.config import Settings  # noqa: E402
-from rempart.signals.provenance import ProvenanceService  # noqa: E402
-from tests import provtools as pt  # noqa: E402
+from tests import provtools as pt
+
+from rempart.config import Settings
+from rempart.signals.provenance import ProvenanceService
 
 chain, key, ca = pt.make_signing_identity(Path(tempfile.mkdtemp()))
 svc = ProvenanceService(Settings(c2pa_trust_anchors=ca, c2pa_sign_cert=chain, c2pa_sign_key=key))

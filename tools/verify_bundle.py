@@ -3,7 +3,7 @@
 
 Needs only the Python standard library and ``cryptography``. Usage::
 
-    python tools/verify_bundle.py bundle.zip [--public-key ledger.pem]
+    python tools/verify_bundle.py bundle.zip [--public-key ledger.pem ...]
 
 It checks, in order: that the archive is exactly the canonical ZIP of its members (so no byte
 anywhere can change unnoticed), the Ed25519 signature of ``manifest.json`` (``manifest.sig``),
@@ -12,6 +12,13 @@ the signed tree head, every chain-of-custody event's leaf hash recomputed from i
 and every event's RFC 9162 inclusion proof against the head's root. Without ``--public-key``
 the key in the manifest is used, which proves integrity but not origin: pin the platform's
 published ledger key to prove the bundle came from it.
+
+Keys rotate: the manifest carries the ledger's key history (each key with its validity period
+and the previous key's Ed25519 endorsement of ``rempart-ledger-key-v1|<raw key hex>|<from>``).
+The verifier checks that chain, that the head's timestamp lies in the signing key's period (a
+retired key cannot sign later heads), and accepts a pinned key that is the signing key or any
+earlier key of the chain: trust follows the endorsements forward. ``--public-key`` may be given
+several times (e.g. every key the platform ever published).
 
 Exit status 0 with a summary when everything holds; 1 naming the first failure; 2 on usage.
 """
@@ -34,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT = "rempart-bundle-v1"
 HEAD_VERSION = "rempart-ledger-v1"
+KEY_VERSION = "rempart-ledger-key-v1"
 
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _FLAGS = 0x0800
@@ -166,25 +174,68 @@ def _hex32(value: Any, what: str) -> bytes:
     return out
 
 
-def verify(blob: bytes, pinned_pem: str | None = None) -> dict[str, Any]:
-    """Every check of the module docstring; the summary, or ``Rejected`` at the first failure."""
+def _key_chain(listed: Any) -> list[tuple[dict[str, Any], Ed25519PublicKey]]:
+    """The manifest's key history, checked: each key endorsed by the one it replaced."""
+    if listed is None:
+        return []  # a bundle from before key histories: only the embedded key
+    if not isinstance(listed, list) or not listed:
+        raise Rejected("the manifest's key history is not a list of keys")
+    chain: list[tuple[dict[str, Any], Ed25519PublicKey]] = []
+    for i, entry in enumerate(listed):
+        if not isinstance(entry, dict):
+            raise Rejected("the manifest's key history holds a malformed key")
+        key = _public_key(str(entry.get("public_key_pem", "")), f"key {i} of the history")
+        if entry.get("key_id") != hashlib.sha256(_raw(key)).hexdigest()[:32]:
+            raise Rejected(f"key {i} of the history has a key_id that does not name it")
+        if not chain:
+            if entry.get("valid_from") is not None or entry.get("previous_key_id") is not None:
+                raise Rejected("the first key of the history claims a predecessor")
+        else:
+            prev, prev_key = chain[-1]
+            start = entry.get("valid_from")
+            if entry.get("previous_key_id") != prev.get("key_id") or not isinstance(start, str):
+                raise Rejected(f"key {i} of the history does not follow key {i - 1}")
+            if prev.get("valid_until") != start:
+                raise Rejected(f"key {i} of the history does not start when key {i - 1} ended")
+            message = f"{KEY_VERSION}|{_raw(key).hex()}|{start}".encode()
+            if not _signed(prev_key, str(entry.get("endorsement", "")), message):
+                raise Rejected(f"key {i} of the history is not endorsed by the key it replaced")
+        chain.append((entry, key))
+    if any(e.get("valid_until") is None for e, _ in chain[:-1]):
+        raise Rejected("a key other than the last of the history has no end")
+    return chain
+
+
+def verify(blob: bytes, pinned_pem: str | list[str] | None = None) -> dict[str, Any]:
+    """Every check of the module docstring; the summary, or ``Rejected`` at the first failure.
+
+    ``pinned_pem``: one PEM public key, or several (any of them may be trusted).
+    """
+    pins = [pinned_pem] if isinstance(pinned_pem, str) else list(pinned_pem or [])
     try:
-        return _verify(blob, pinned_pem)
+        return _verify(blob, pins)
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
         raise Rejected(f"malformed bundle ({type(exc).__name__}: {exc})") from None
 
 
-def _verify(blob: bytes, pinned_pem: str | None) -> dict[str, Any]:
+def _verify(blob: bytes, pinned: list[str]) -> dict[str, Any]:
     files = _members(blob)
     manifest = _load_json(files, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise Rejected(f"manifest.json is not a {FORMAT} manifest")
     embedded = _public_key(str(manifest.get("public_key_pem", "")), "the manifest's public key")
     key = embedded
-    if pinned_pem is not None:
-        key = _public_key(pinned_pem, "the pinned public key")
-        if _raw(key) != _raw(embedded):
-            raise Rejected("the manifest names another key than the pinned one")
+    chain = _key_chain(manifest.get("keys"))
+    position = next((i for i, (_, k) in enumerate(chain) if _raw(k) == _raw(key)), None)
+    if chain and position is None:
+        raise Rejected("the manifest's key is not in its key history")
+    if pinned:
+        pins = {_raw(_public_key(p, "the pinned public key")) for p in pinned}
+        trusted = [_raw(k) for _, k in chain[: (position or 0) + 1]] if chain else [_raw(key)]
+        if not pins & set(trusted):
+            raise Rejected(
+                "the manifest names another key than the pinned one (nor one it endorsed)"
+            )
     sig = files.get("manifest.sig", b"").decode("ascii", "replace").strip()
     if not _signed(key, sig, files["manifest.json"]):
         raise Rejected("manifest.sig is not a valid signature of manifest.json")
@@ -223,6 +274,15 @@ def _verify(blob: bytes, pinned_pem: str | None) -> dict[str, Any]:
         raise Rejected("the tree head names another key")
     if manifest.get("tree_size") != size or manifest.get("root_hash") != root_hex:
         raise Rejected("the manifest and the tree head disagree")
+    if chain:
+        entry = chain[position or 0][0]
+        stamp = str(head.get("timestamp"))
+        start, end = entry.get("valid_from"), entry.get("valid_until")
+        if (start is not None and stamp < start) or (end is not None and stamp > end):
+            raise Rejected(
+                f"the tree head is dated {stamp}, outside its key's validity "
+                f"({start or 'start'} .. {end or 'now'}): a retired key cannot sign it"
+            )
 
     objects = manifest.get("objects") or []
     subjects: dict[str, str] = {}
@@ -265,7 +325,8 @@ def _verify(blob: bytes, pinned_pem: str | None) -> dict[str, Any]:
         "tree_size": size,
         "root_hash": root_hex,
         "key_id": manifest["key_id"],
-        "key_pinned": pinned_pem is not None,
+        "key_pinned": bool(pinned),
+        "keys_in_history": len(chain),
     }
 
 
@@ -273,15 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: verify one bundle, print a summary or the first failure."""
     parser = argparse.ArgumentParser(description="Verify a Rempart export bundle offline.")
     parser.add_argument("bundle", help="the bundle archive (.zip)")
-    parser.add_argument("--public-key", help="PEM file of the platform's ledger public key")
+    parser.add_argument(
+        "--public-key",
+        action="append",
+        help="PEM file of a ledger public key the platform published (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
         with open(args.bundle, "rb") as f:
             blob = f.read()
-        pinned = None
-        if args.public_key:
-            with open(args.public_key, encoding="utf-8") as f:
-                pinned = f.read()
+        pinned = []
+        for name in args.public_key or []:
+            with open(name, encoding="utf-8") as f:
+                pinned.append(f.read())
     except OSError as exc:
         print(f"REJECTED: cannot read input: {exc}", file=sys.stderr)
         return 2

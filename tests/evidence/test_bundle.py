@@ -163,6 +163,10 @@ def resign(
                 f["sha256"] = hashlib.sha256(files["tree_head.json"]).hexdigest()
                 f["size"] = len(files["tree_head.json"])
     manifest["public_key_pem"] = public_pem(key.public_key())
+    manifest["keys"] = [
+        {"key_id": kid, "public_key_pem": manifest["public_key_pem"], "valid_from": None,
+         "valid_until": None, "previous_key_id": None, "endorsement": None}
+    ]  # fmt: skip
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     files["manifest.sig"] = key.sign(files["manifest.json"]).hex().encode() + b"\n"
     return canonical_zip(list(files.items()))

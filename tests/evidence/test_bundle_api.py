@@ -23,6 +23,7 @@ ROUTES = [
     ("GET", "/v1/referrals", {"legal", "auditor", "admin"}),
     ("POST", "/v1/referrals/1/sent", {"legal", "admin"}),
     ("POST", "/v1/referrals/1/acknowledgement", {"legal", "admin"}),
+    ("POST", "/v1/referrals/1/deliver", {"legal", "admin"}),
     ("GET", "/v1/dsar/SOME_BANK", {"legal", "admin"}),
 ]
 
@@ -85,3 +86,7 @@ def test_bundle_referral_and_dsar_over_http(
     r = client.get("/v1/dsar/user-9", headers=h(keys["legal"]))
     assert r.status_code == 200 and "marie@example.org" not in r.text
     assert client.get("/v1/dsar/nobody", headers=h(keys["legal"])).status_code == 404
+    r = client.get("/v1/dsar/user-9?email=marie@example.org", headers=h(keys["legal"]))
+    assert r.status_code == 200 and len(r.json()["notices_sent"]) == 1  # sent from that address
+    bad = client.get("/v1/dsar/user-9?email=nope", headers=h(keys["legal"]))
+    assert bad.status_code == 422

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from rempart.config import Settings
 from rempart.context import Rempart
-from rempart.errors import NotFound
+from rempart.errors import Invalid, NotFound
 from rempart.evidence.dsar import REDACTED, PersonalData, PersonalDataSettings
 from rempart.evidence.ledger.models import LedgerEvent
 from rempart.moderation.models import (
@@ -159,3 +159,88 @@ def test_purge_after_the_period_but_never_held_or_preserved(ctx: Rempart, clock:
     assert len(kinds) == 2
     again = pd.purge_personal_data(clock.now + timedelta(days=31))
     assert again["notices"] == [] and again["appeals"] == []
+
+
+def notifier_world(ctx: Rempart) -> dict[str, int]:
+    """Marie (marie@example.org) reported user-1's post; another notifier too; Marie appealed,
+    got a strike and a warning as a notifier."""
+    ids = world(ctx, "user-1")
+    now = ctx.clock()
+    with ctx.db.session() as s:
+        item_id = s.scalars(select(Item.id).where(Item.platform_ref == "user-1-post")).one()
+        other = Notice(
+            uuid=str(uuid.uuid4()), category=CAT, notifier_type="individual",
+            notifier_name="Paul Tiers", notifier_email="paul@example.org",
+            explanation="same post", status="decided", decided_at=now,
+        )  # fmt: skip
+        s.add(other)
+        s.flush()
+        s.add(NoticeItem(notice_id=other.id, item_id=item_id, case_id=ids["case"]))
+        old = now - timedelta(days=400)
+        strike = Strike(subject_type="notifier", subject_ref="marie@example.org",
+                        reason="manifestly unfounded notice", created_at=old,
+                        expires_at=old + timedelta(days=180))  # fmt: skip
+        live = Strike(subject_type="notifier", subject_ref="marie@example.org",
+                      reason="another unfounded notice",
+                      expires_at=now + timedelta(days=180))  # fmt: skip
+        warning = MisuseAction(subject_type="notifier", subject_ref="marie@example.org",
+                               action="warning", reason="warned", decided_by="mod:x",
+                               starts_at=old)  # fmt: skip
+        s.add_all([strike, live, warning])
+        s.flush()
+        return {**ids, "old_strike": strike.id, "live_strike": live.id, "warning": warning.id}
+
+
+def test_subject_export_includes_notices_sent_and_appeals_filed(ctx: Rempart) -> None:
+    notifier_world(ctx)
+    with ctx.db.session() as s:
+        s.add(Account(platform_ref="marie-account"))
+    out = PersonalData(ctx).subject_export(
+        "marie-account", emails=["Marie@Example.org"], by="legal:ann"
+    )
+    (sent,) = out["notices_sent"]
+    assert sent["notifier_email"] == "marie@example.org"  # her own identity is hers to see
+    assert sent["explanation"] == "I, Marie Curie (marie@example.org), saw this hateful post"
+    assert sent["items"] == 1 and sent["reported_accounts"] == REDACTED
+    assert sent["status"] == "decided"
+    text = json.dumps(out)
+    for third in ("user-1", "Paul", "paul@example.org", "x.test/p/1"):
+        assert third not in text, third  # the reported account and the other notifier
+    (appeal,) = out["appeals"]
+    assert appeal["by_you"] and appeal["text"] == "Marie here, ban them"
+    assert appeal["complainant_role"] == "notifier"
+    assert sorted(k["reason"] for k in out["strikes"]) == [
+        "another unfounded notice", "manifestly unfounded notice",
+    ]  # fmt: skip
+    assert all(k["as"] == "notifier" for k in out["strikes"])
+    assert [m["as"] for m in out["misuse_actions"]] == ["notifier"]
+    # without her e-mail addresses there is nothing to link her notices to the account
+    bare = PersonalData(ctx).subject_export("marie-account")
+    assert bare["notices_sent"] == [] and bare["appeals"] == []
+    with pytest.raises(Invalid):
+        PersonalData(ctx).subject_export("marie-account", emails=["not an address"])
+
+
+def test_purge_pseudonymises_ended_notifier_strikes_and_warnings(
+    ctx: Rempart, clock: FakeClock
+) -> None:
+    ids = notifier_world(ctx)
+    pd = PersonalData(ctx, PersonalDataSettings(retention_days=30))
+    report = pd.purge_personal_data(clock.now + timedelta(days=31))
+    assert report["strikes"] == [ids["old_strike"]] and report["misuse_actions"] == [ids["warning"]]
+    with ctx.db.session() as s:
+        old = s.get(Strike, ids["old_strike"])
+        warning = s.get(MisuseAction, ids["warning"])
+        live = s.get(Strike, ids["live_strike"])
+        assert old is not None and warning is not None and live is not None
+        assert old.subject_ref.startswith("pseudonym:") and "marie" not in old.subject_ref
+        assert warning.subject_ref == old.subject_ref  # one person's records still group
+        assert live.subject_ref == "marie@example.org"  # still counting under Art. 23
+        account_strike = s.scalars(select(Strike).where(Strike.subject_type == "account")).one()
+        assert (
+            account_strike.subject_ref == "user-1"
+        )  # the account's own record is not a notifier ref
+    again = pd.purge_personal_data(clock.now + timedelta(days=31))
+    assert again["strikes"] == [] and again["misuse_actions"] == []
+    event = ctx.ledger.events(kind="personal_data.purged")[0]
+    assert event.data["strikes"] == [ids["old_strike"]]

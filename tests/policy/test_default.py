@@ -198,7 +198,7 @@ def test_repeat_offenders_escalate(default: Policy) -> None:
 
 
 def flagged(*names: str, **scores: float) -> dict[str, Any]:
-    """Classifier facts: ``names`` at or above their threshold, ``scores`` as given (not flagged)."""
+    """Classifier facts: ``names`` flagged (above threshold), ``scores`` as given, not flagged."""
     out: dict[str, Any] = {
         n: {"score": 0.95, "model": n, "version": "1", "flagged": True} for n in names
     }

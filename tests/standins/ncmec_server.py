@@ -20,6 +20,7 @@ What it enforces:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import itertools
 import socket
 import threading
@@ -67,6 +68,8 @@ SEQUENCES: dict[str, tuple[str, ...]] = {
         "legalURL",
     ),
     "reportingPerson": PERSON,
+    "personOrUserReportedPerson": PERSON,
+    "ipCaptureEvent": ("ipAddress", "eventName", "dateTime", "possibleProxy", "port"),
     "internetDetails": (
         "webPageIncident",
         "emailIncident",
@@ -130,7 +133,15 @@ MANDATORY: dict[str, tuple[str, ...]] = {
     "reporter": ("reportingPerson",),
     "reportingPerson": ("email",),
     "fileDetails": ("reportId", "fileId"),
+    "ipCaptureEvent": ("ipAddress",),
 }
+ATTRIBUTE_VALUES = {  # enumerated attributes of Person's email and phone
+    ("email", "type"): {"Home", "Work", "Business"},
+    ("phone", "type"): {"Mobile", "Home", "Business", "Work", "Fax", "Internet"},
+    ("email", "verified"): {"true", "false"},
+    ("phone", "verified"): {"true", "false"},
+}
+EVENT_NAMES = {"Login", "Registration", "Purchase", "Upload", "Other", "Unknown"}
 INCIDENT_TYPES = {
     "Child Pornography (possession, manufacture, and distribution)",
     "Child Sex Trafficking",
@@ -209,6 +220,19 @@ def check_report(doc: ET.Element, now: datetime) -> None:
         raise Refused(4100, "Validation failed: incidentDateTime in the future or without zone")
     if not (doc.findtext("reporter/reportingPerson/email") or "").strip():
         raise Refused(4100, "Validation failed: reportingPerson/email is empty")
+    for el in doc.iter():
+        for attr, value in el.attrib.items():
+            allowed = ATTRIBUTE_VALUES.get((el.tag, attr))
+            if allowed is not None and value not in allowed:
+                raise Refused(4100, f"Validation failed: {el.tag}/@{attr} {value!r}")
+    for ev in doc.findall(".//ipCaptureEvent"):
+        name = ev.findtext("eventName")
+        if name is not None and name not in EVENT_NAMES:
+            raise Refused(4100, f"Validation failed: ipCaptureEvent/eventName {name!r}")
+        try:
+            ipaddress.ip_address((ev.findtext("ipAddress") or "").strip())
+        except ValueError:
+            raise Refused(4100, "Validation failed: ipCaptureEvent/ipAddress") from None
 
 
 def check_file_details(doc: ET.Element) -> None:

@@ -6,13 +6,16 @@ view is a ledger event naming the caller, the case and the purpose.
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from rempart.access.roles import Role
 from rempart.access.services import Principal
 from rempart.api.auth import ctx, require
+from rempart.api.problems import ProblemError
 from rempart.evidence.vault.schemas import (
     DestroyIn,
     ExtendIn,
@@ -23,6 +26,7 @@ from rempart.evidence.vault.schemas import (
     VaultObjectDetail,
     VaultObjectOut,
 )
+from rempart.evidence.vault.service import cleared_for_original
 
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
@@ -40,6 +44,61 @@ CaseRef = Annotated[
     str, Query(min_length=1, max_length=255, description="the case this view is for")
 ]
 Purpose = Annotated[str, Query(min_length=1, max_length=255, description="why it is viewed")]
+
+
+CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the case the evidence is for")]
+
+
+@router.post("/cases/{case_id}", status_code=201)
+async def upload(
+    request: Request,
+    case_id: CaseId,
+    category: Annotated[
+        str, Query(min_length=1, max_length=128, description="a DSA category code, or csam")
+    ],
+    metadata: Annotated[
+        str | None,
+        Header(alias="X-Evidence-Metadata", description="a JSON object kept sealed with it"),
+    ] = None,
+    who: Principal = Originals,
+) -> VaultObjectOut:
+    """Preserve the request body (raw bytes, its Content-Type) in the vault for a case.
+
+    Only a role cleared to view originals of the category may store it (CSAM: child safety
+    only); every store, a duplicate too, is an ``evidence.stored`` ledger event.
+    """
+    rempart = ctx(request)
+    if not cleared_for_original(category, list(who.roles)):
+        raise ProblemError(403, f"your roles may not handle {category} originals", "forbidden")
+    meta: Any = None
+    if metadata is not None:
+        try:
+            meta = json.loads(metadata)
+        except ValueError:
+            raise ProblemError(422, "X-Evidence-Metadata is not valid JSON", "validation") from None
+        if not isinstance(meta, dict):
+            raise ProblemError(422, "X-Evidence-Metadata must be a JSON object", "validation")
+    limit = rempart.limits.max_bytes
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(413, f"the upload is over {limit:,} bytes", "too_large")
+        chunks.append(chunk)
+    if size == 0:
+        raise ProblemError(422, "the body is empty: send the content to preserve", "empty")
+    media_type = (request.headers.get("content-type") or "application/octet-stream")[:128]
+    return await run_in_threadpool(
+        rempart.vault.store,
+        None,
+        b"".join(chunks),
+        category=category,
+        actor=who.name,
+        case_id=case_id,
+        media_type=media_type.split(";")[0].strip() or "application/octet-stream",
+        metadata=meta,
+    )
 
 
 @router.get("/{object_id}")

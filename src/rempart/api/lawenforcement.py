@@ -122,6 +122,16 @@ def sent(
     return Referrals(ctx(request)).mark_sent(referral_id, body.channel, who.name)
 
 
+@router.post("/referrals/{referral_id}/deliver")
+def deliver(request: Request, referral_id: ReferralId, who: Principal = Legal) -> ReferralOut:
+    """Deliver a referral to its authority's endpoint now; the outcome is recorded either way."""
+    from rempart.evidence.referral_delivery import deliver as deliver_now
+    from rempart.evidence.referral_delivery import delivered
+
+    deliver_now(ctx(request), referral_id, by=who.name, force=True)
+    return delivered(ctx(request), referral_id)
+
+
 @router.post("/referrals/{referral_id}/acknowledgement")
 def acknowledged(
     request: Request, referral_id: ReferralId, body: AckIn, who: Principal = Legal
@@ -134,7 +144,14 @@ def acknowledged(
 def dsar(
     request: Request,
     account_ref: Annotated[str, Path(min_length=1, max_length=255)],
+    email: Annotated[
+        list[str] | None,
+        Query(max_length=320, description="an address the person used as a notifier (verified)"),
+    ] = None,
     who: Principal = Legal,
 ) -> dict[str, Any]:
-    """A data-subject access export of an account's moderation history, notifiers redacted."""
-    return PersonalData(ctx(request)).subject_export(account_ref, by=who.name)
+    """A data-subject access export of an account's moderation history, notifiers redacted.
+
+    With ``email``: also the notices the person sent and the appeals they filed as a notifier.
+    """
+    return PersonalData(ctx(request)).subject_export(account_ref, by=who.name, emails=email or [])

@@ -1,7 +1,8 @@
 """``/v1/ledger``: signed tree heads, events, RFC 9162 proofs and the public key.
 
-Auditors and legal read; only admin signs a head on demand. The public key is open to anyone,
-so a head or proof received from Rempart can be checked without trusting Rempart.
+Auditors and legal read; only admin signs a head on demand or rotates the signing key. The
+public keys (current and retired) are open to anyone, so a head or proof received from Rempart
+can be checked without trusting Rempart.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from rempart.access.roles import Role
+from rempart.access.services import Principal
 from rempart.api.auth import Public, ctx, require
 from rempart.errors import NotFound
+from rempart.evidence.ledger.keys import RotateKeyIn, SigningKeyOut
 from rempart.evidence.ledger.schemas import ConsistencyProof, EventOut, InclusionProof, TreeHead
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
@@ -85,3 +88,15 @@ def public_key(request: Request) -> PublicKeyOut:
     """The Ed25519 public key (PEM) that verifies every tree head: anyone may check."""
     ledger = ctx(request).ledger
     return PublicKeyOut(key_id=ledger.key_id(), public_key_pem=ledger.public_key_pem())
+
+
+@router.get("/keys", dependencies=[Public])
+def keys(request: Request) -> list[SigningKeyOut]:
+    """Every signing key the ledger used, oldest first, with validity and endorsement."""
+    return ctx(request).ledger.key_history()
+
+
+@router.post("/keys/rotate", status_code=201)
+def rotate_key(request: Request, body: RotateKeyIn, who: Principal = Admin) -> SigningKeyOut:
+    """Replace the signing key (logged; old heads stay verifiable with the retired key)."""
+    return ctx(request).ledger.rotate_key(actor=who.name, reason=body.reason)

@@ -34,6 +34,7 @@ def draft(request: Request, body: DraftIn, principal: ChildSafety) -> ReportOut:
         annotations=list(body.annotations),
         incident_at=body.incident_at,
         additional_info=body.additional_info,
+        reported=body.reported,
     )
 
 

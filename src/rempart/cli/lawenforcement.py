@@ -135,6 +135,20 @@ def sent(
         _show([Referrals(ctx).mark_sent(referral_id, channel, by or _me())], False)
 
 
+@app.command("deliver")
+@handled
+def deliver(referral_id: str, by: By = "") -> None:
+    """Deliver a referral to its authority's endpoint now (also while backing off)."""
+    from rempart.evidence.referral_delivery import deliver as deliver_now
+    from rempart.evidence.referral_delivery import delivered
+
+    with services() as ctx:
+        outcome = deliver_now(ctx, referral_id, by=by or _me(), force=True)
+        _show([delivered(ctx, referral_id)], False)
+    if outcome.result != "sent":
+        raise fail(f"delivery failed ({outcome.result}): {outcome.detail}")
+
+
 @app.command("ack")
 @handled
 def ack(referral_id: str, reference: str, by: By = "") -> None:
@@ -148,11 +162,15 @@ def ack(referral_id: str, reference: str, by: By = "") -> None:
 def dsar(
     account: Annotated[str, typer.Argument(help="the account's platform ref")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write JSON here")] = None,
+    email: Annotated[
+        list[str] | None,
+        typer.Option(help="an address the person used as a notifier (repeatable)"),
+    ] = None,
     by: By = "",
 ) -> None:
     """Export an account's moderation history for an access request (notifiers redacted)."""
     with services() as ctx:
-        data = PersonalData(ctx).subject_export(account, by=by or _me())
+        data = PersonalData(ctx).subject_export(account, by=by or _me(), emails=email or [])
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output is None:
         typer.echo(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -73,6 +75,32 @@ def public_key() -> None:
     """Print the PEM public key that verifies the tree heads."""
     with services() as ctx:
         print(ctx.ledger.public_key_pem(), end="")
+
+
+@app.command("keys")
+@handled
+def keys() -> None:
+    """Print the signing-key history (each key's validity and endorsement) as JSON."""
+    with services() as ctx:
+        history = ctx.ledger.key_history()
+    print(json.dumps([k.model_dump(mode="json") for k in history], indent=2))
+
+
+@app.command("rotate-key")
+@handled
+def rotate_key(
+    reason: Annotated[str, typer.Option("--reason", help="why (kept in the ledger event)")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="who rotates (default: cli:<user>)")
+    ] = None,
+) -> None:
+    """Replace the signing key; old heads stay verifiable against the retired public key."""
+    with services() as ctx:
+        new = ctx.ledger.rotate_key(actor=by or f"cli:{getpass.getuser()}", reason=reason)
+    console.print(
+        f"new signing key {new.key_id} valid from {new.valid_from}; it replaces "
+        f"{new.previous_key_id} (retired, its private key destroyed)"
+    )
 
 
 @witness_app.command("publish")

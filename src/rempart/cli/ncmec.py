@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from rempart.cli.common import console, fail, handled, services
-from rempart.compliance.ncmec.schemas import FileIn, ReportOut
+from rempart.compliance.ncmec.schemas import FileIn, ReportedUserIn, ReportOut
 
 app = typer.Typer(
     help="NCMEC CyberTipline reports (REMPART_NCMEC_* settings).", no_args_is_help=True
@@ -34,6 +34,13 @@ def draft(
         Path | None,
         typer.Option(help="JSON list of per-file settings (vault_object_id, classification...)"),
     ] = None,
+    reported: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON object of what is known of the account: screen_name, display_names, "
+            "emails, phones, ip_capture_events ..."
+        ),
+    ] = None,
 ) -> None:
     """Draft the report for one account, with every file of its open child-safety cases."""
     file_list = []
@@ -42,6 +49,9 @@ def draft(
         if not isinstance(data, list):
             raise fail("--files must hold a JSON list")
         file_list = [FileIn.model_validate(f) for f in data]
+    known = None
+    if reported is not None:
+        known = ReportedUserIn.model_validate_json(reported.read_text("utf-8"))
     with services() as ctx:
         _show(
             ctx.ncmec.draft_for_account(
@@ -50,6 +60,7 @@ def draft(
                 files=file_list,
                 by=by,
                 annotations=annotation or [],
+                reported=known,
             )
         )
 

@@ -5,7 +5,9 @@ fixed member order), so ``tools/verify_bundle.py`` can rebuild it from its membe
 any byte that differs. Layout::
 
     manifest.json            bundle id, case, objects, every other member's sha256 and size,
-                             the ledger public key (PEM) and key id
+                             the ledger public key (PEM) and key id, and the whole key
+                             history (each key's validity and its endorsement by the key it
+                             replaced), so a verifier who pinned an older key can follow it
     manifest.sig             Ed25519 signature (hex) of manifest.json with the ledger key
     tree_head.json           the signed ledger head every proof is against
     evidence/<sha256>        the decrypted original (read through ``Vault.export``: logged)
@@ -36,10 +38,11 @@ from rempart.clock import as_utc
 from rempart.context import Rempart
 from rempart.errors import Invalid, NotFound, RempartError
 from rempart.evidence.ledger import merkle
+from rempart.evidence.ledger.keys import SigningKeyOut
 from rempart.evidence.ledger.models import LedgerEvent
 from rempart.evidence.ledger.schemas import EventOut, TreeHead
 from rempart.evidence.ledger.service import leaf_data
-from rempart.evidence.ledger.signing import iso, key_id, load_signing_key, public_pem
+from rempart.evidence.ledger.signing import iso, key_id, public_pem
 from rempart.evidence.vault.models import VaultObject
 from rempart.evidence.vault.service import subject as object_subject
 from rempart.moderation.models import Case
@@ -175,6 +178,18 @@ def _head_json(head: TreeHead) -> dict[str, Any]:
     }
 
 
+def _key_json(k: SigningKeyOut) -> dict[str, Any]:
+    """One key of the history as the verifier reads it (times exactly as endorsed)."""
+    return {
+        "key_id": k.key_id,
+        "public_key_pem": k.public_key_pem,
+        "valid_from": iso(k.valid_from) if k.valid_from else None,
+        "valid_until": iso(k.valid_until) if k.valid_until else None,
+        "previous_key_id": k.previous_key_id,
+        "endorsement": k.endorsement,
+    }
+
+
 def make_bundle(
     ctx: Rempart,
     *,
@@ -215,11 +230,13 @@ def make_bundle(
             "roles": sorted(roles),
         },
     )
+    key = ctx.ledger.signer()
     head = ctx.ledger.sign_head()
+    if head.key_id != key_id(key.public_key()):
+        raise BundleError("the ledger key was rotated during the export; export again")
     leaves = _leaves(ctx, head.tree_size)
     if len(leaves) != head.tree_size or merkle.root(leaves).hex() != head.root_hash:
         raise BundleError("the ledger's leaves do not give the signed root")
-    key = load_signing_key(ctx.settings)
     members: list[tuple[str, bytes]] = []
     objects: list[dict[str, Any]] = []
     seqs: set[int] = set()
@@ -274,6 +291,7 @@ def make_bundle(
         ],
         "public_key_pem": public_pem(key.public_key()),
         "key_id": key_id(key.public_key()),
+        "keys": [_key_json(k) for k in ctx.ledger.key_history()],
     }
     manifest_bytes = _json(manifest)
     signature = key.sign(manifest_bytes).hex().encode() + b"\n"

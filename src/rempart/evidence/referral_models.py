@@ -44,3 +44,9 @@ class LawEnforcementReferral(Base):
     channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     acknowledgement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # automatic delivery (referral_delivery.py): where to, how often tried, what came back
+    endpoint: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_delivery_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_delivery_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivery_response: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +50,25 @@ class Authority(BaseModel):
     kind: AuthorityKind = "national_lea"
     channel: str = Field("", max_length=255, description="where referrals go (portal, address)")
     configured: bool = True
+    endpoint: str | None = Field(
+        None,
+        max_length=2000,
+        description="automatic delivery: an https:// URL (POST) or a file:///outbox folder",
+    )
+    token: SecretStr | None = Field(None, description="bearer token for the endpoint")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        """Only http(s) URLs and file:// folders."""
+        if value is None:
+            return None
+        from rempart.evidence.referral_delivery import check_endpoint
+
+        try:
+            return check_endpoint(value)
+        except Invalid as exc:
+            raise ValueError(str(exc)) from None
 
 
 DEFAULT_AUTHORITIES = {
@@ -71,6 +90,10 @@ class Art18Settings(BaseSettings):
 
     authorities: dict[str, Authority] = Field(default_factory=lambda: dict(DEFAULT_AUTHORITIES))
     establishment_state: str | None = Field(None, min_length=2, max_length=2)
+    delivery_max_attempts: int = Field(10, ge=1, le=1000)
+    delivery_base_s: float = Field(60.0, gt=0)
+    delivery_max_backoff_s: float = Field(3600.0, gt=0)
+    delivery_timeout_s: float = Field(15.0, gt=0)
 
     def authority(self, state: str) -> Authority:
         """The configured authority of a state, or a placeholder naming its national police."""
@@ -106,8 +129,13 @@ class ReferralOut(BaseModel):
     channel: str | None
     acknowledged_at: datetime | None
     acknowledgement: str | None
+    endpoint: str | None = None
+    delivery_attempts: int = 0
+    next_delivery_at: datetime | None = None
+    last_delivery_error: str | None = None
+    delivery_response: str | None = None
 
-    @field_validator("created_at", "sent_at", "acknowledged_at")
+    @field_validator("created_at", "sent_at", "acknowledged_at", "next_delivery_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """SQLite hands back naive UTC times: make them aware."""
@@ -180,8 +208,13 @@ class Referrals:
         roles: Sequence[str] = ("legal",),
         offence_type: str | None = None,
         own_initiative: bool = False,
+        deliver: bool = True,
     ) -> list[ReferralOut]:
-        """Refer a threat-to-life case: one signed bundle, one referral per recipient."""
+        """Refer a threat-to-life case: one signed bundle, one referral per recipient.
+
+        Recipients with an ``endpoint`` get the bundle at once (``deliver``); a failed
+        attempt is retried by the periodic job (``referral_delivery.deliver_due``).
+        """
         if not by.strip():
             raise Invalid("name who refers the case")
         case, item, notices = self._facts(case_id)
@@ -206,7 +239,8 @@ class Referrals:
             "member_states_concerned": states,
             "state_resolution": how,
             "recipients": [
-                {"state": st, **a.model_dump(exclude={"configured"})} for st, a in recipients
+                {"state": st, **a.model_dump(exclude={"configured", "token"})}
+                for st, a in recipients
             ],
             "item": {"ref": item.platform_ref, "url": item.url, "territories": item.territories},
             "notices": [
@@ -271,6 +305,7 @@ class Referrals:
                     bundle_sha256=hashlib.sha256(built.data).hexdigest(),
                     created_by=by,
                     created_at=now,
+                    endpoint=authority.endpoint,
                 )
                 s.add(row)
                 s.flush()
@@ -289,6 +324,13 @@ class Referrals:
                     },
                 )
                 out.append(ReferralOut.model_validate(row))
+        if deliver and any(r.endpoint for r in out):
+            from rempart.evidence import referral_delivery as rd
+
+            for r in out:
+                if r.endpoint:
+                    rd.deliver(self.ctx, r.referral_id, conf=self.conf)
+            out = [rd.delivered(self.ctx, r.referral_id) for r in out]
         return out
 
     def _row(self, s: Session, referral_id: str) -> LawEnforcementReferral:

@@ -247,4 +247,3 @@ class ScanService:
         out.negative_hits = merged.negative_hits
         out.matched = bool(merged.matches)
         return out
-

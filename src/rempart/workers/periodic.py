@@ -57,11 +57,18 @@ class Periodic:
 
 
 def standard_jobs(ctx: Rempart) -> Periodic:
-    """The jobs every deployment runs: TDB submission (when configured), suspension ends."""
+    """The jobs every deployment runs: TDB submission and NCMEC resumption (when configured),
+    suspension ends, ledger heads, personal-data purge, Art. 18 referral delivery."""
+    from rempart.compliance.ncmec.resend import resend_due
+    from rempart.evidence.referral_delivery import deliver_due
+
     jobs = Periodic()
     if ctx.settings.tdb_url and ctx.settings.tdb_token:
         jobs.add("tdb-submit", ctx.settings.tdb_submit_interval_s, ctx.tdb.submit_due)
     jobs.add("misuse-release", 60.0, ctx.misuse.release_due)
     jobs.add("ledger-sign", ctx.settings.ledger_sign_interval_s, ctx.ledger.sign_if_grown)
     jobs.add("personal-data-purge", 86400.0, PersonalData(ctx).purge_personal_data)
+    # resumes CyberTipline reports a crash left behind; ctx.ncmec is read only when it runs
+    jobs.add("ncmec-resend", 300.0, lambda: resend_due(ctx.ncmec) if ctx.ncmec.conf.username else 0)
+    jobs.add("referral-deliver", 60.0, lambda: deliver_due(ctx))  # Art. 18, when endpoints set
     return jobs

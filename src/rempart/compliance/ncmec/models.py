@@ -51,6 +51,8 @@ class NcmecReport(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     retracted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    auto_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)  # resend.py
 
 
 class NcmecReportFile(Base):

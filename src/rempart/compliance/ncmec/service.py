@@ -24,8 +24,19 @@ from sqlalchemy.orm import Session
 from rempart.clock import Clock, as_utc
 from rempart.compliance.ncmec.client import NcmecClient, NcmecRejected, NcmecUnavailable
 from rempart.compliance.ncmec.models import OPEN_STATUSES, NcmecReport, NcmecReportFile
-from rempart.compliance.ncmec.schemas import DraftIn, FileIn, FileOut, NcmecSettings, ReportOut
-from rempart.compliance.ncmec.xml import file_details_xml, report_xml
+from rempart.compliance.ncmec.schemas import (
+    DraftIn,
+    FileIn,
+    FileOut,
+    NcmecSettings,
+    ReportedUserIn,
+    ReportOut,
+)
+from rempart.compliance.ncmec.xml import (
+    file_details_xml,
+    person_or_user_reported,
+    report_xml,
+)
 from rempart.config import Settings
 from rempart.errors import Conflict, Invalid, NotFound
 from rempart.moderation.models import Account, Case, Item
@@ -104,6 +115,7 @@ class NcmecService:
         annotations: list[str] | None = None,
         incident_at: datetime | None = None,
         additional_info: str | None = None,
+        reported: ReportedUserIn | dict[str, Any] | None = None,
     ) -> ReportOut:
         """A DRAFT report for one suspect account, with its files and open child-safety cases.
 
@@ -120,6 +132,7 @@ class NcmecService:
                     "annotations": annotations or [],
                     "files": files or [],
                     "additional_info": additional_info,
+                    "reported": reported,
                 }
             )
         except ValidationError as exc:
@@ -172,7 +185,11 @@ class NcmecService:
                 incident_type=body.incident_type,
                 incident_at=at,
                 annotations=list(body.annotations),
-                details={"additional_info": body.additional_info, "urls": urls},
+                details={
+                    "additional_info": body.additional_info,
+                    "urls": urls,
+                    "reported": body.reported.model_dump(mode="json") if body.reported else None,
+                },
                 created_by=by,
                 created_at=now,
             )
@@ -526,7 +543,9 @@ class NcmecService:
             legal_url=self.conf.legal_url,
             annotations=report.annotations,
             platform=self.conf.platform,
-            reported={"espIdentifier": report.account_ref},
+            reported=person_or_user_reported(
+                report.account_ref, (report.details or {}).get("reported")
+            ),
             urls=(report.details or {}).get("urls") or None,
             additional_info=(report.details or {}).get("additional_info"),
         )
@@ -576,6 +595,7 @@ class NcmecService:
             created_at=as_utc(report.created_at),
             submitted_at=as_utc(report.submitted_at) if report.submitted_at else None,
             finished_at=as_utc(report.finished_at) if report.finished_at else None,
+            reported=(report.details or {}).get("reported"),
             files=[
                 FileOut(
                     id=f.id,

@@ -47,6 +47,7 @@ FILE_RELEVANCE = ("Reported", "Supplemental Reported")
 INDUSTRY_CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
 EVENT_NAMES = ("Login", "Registration", "Purchase", "Upload", "Other", "Unknown")
 EMAIL_TYPES = ("Home", "Work", "Business")
+PHONE_TYPES = ("Mobile", "Home", "Business", "Work", "Fax", "Internet")
 
 _PERSON = ["firstName", "lastName", "phone", "email", "address", "age", "dateOfBirth"]
 _IP = ["ipAddress", "eventName", "dateTime", "possibleProxy", "port"]
@@ -314,6 +315,65 @@ def report_xml(
         "additionalInfo": additional_info,
     }
     return build("report", data)
+
+
+def person_or_user_reported(
+    esp_identifier: str, known: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The ``personOrUserReported`` mapping: the account id, then what the platform knows.
+
+    ``known`` is a ``ReportedUserIn`` as JSON (snake_case keys); the builder puts every child
+    in the XSD's order and leaves out what is unknown.
+    """
+    k = dict(known or {})
+    emails = [
+        {"#text": e["address"], "@type": e.get("type"), "@verified": e.get("verified")}
+        for e in k.get("emails") or []
+    ]
+    phones = [
+        {
+            "#text": p["number"],
+            "@type": p.get("type"),
+            "@countryCallingCode": p.get("country_calling_code"),
+            "@verified": p.get("verified"),
+        }
+        for p in k.get("phones") or []
+    ]
+    person = {
+        "firstName": k.get("first_name"),
+        "lastName": k.get("last_name"),
+        "phone": phones or None,
+        "email": emails or None,
+    }
+    events = [
+        {
+            "ipAddress": str(e["ip_address"]),
+            "eventName": e.get("event_name"),
+            "dateTime": _aware(e.get("date_time")),
+            "possibleProxy": e.get("possible_proxy"),
+            "port": e.get("port"),
+        }
+        for e in k.get("ip_capture_events") or []
+    ]
+    for e in events:
+        if e["eventName"] is not None:
+            _one_of("eventName", e["eventName"], EVENT_NAMES)
+    return {
+        "personOrUserReportedPerson": person if any(person.values()) else None,
+        "espIdentifier": esp_identifier,
+        "espService": k.get("esp_service"),
+        "screenName": k.get("screen_name"),
+        "displayName": list(k.get("display_names") or []) or None,
+        "profileUrl": list(k.get("profile_urls") or []) or None,
+        "ipCaptureEvent": events or None,
+    }
+
+
+def _aware(value: Any) -> datetime | None:
+    """A stored ISO 8601 time back as an aware datetime (``None`` stays ``None``)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def file_details_xml(

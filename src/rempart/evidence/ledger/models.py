@@ -71,3 +71,21 @@ class LedgerWitnessCheck(Base):
     witness_size: Mapped[int] = mapped_column(BigInteger)
     ledger_size: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LedgerKey(Base):
+    """One signing key of the ledger's history: its public half and validity period."""
+
+    __tablename__ = "ledger_key"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    previous_key_id: Mapped[str | None] = mapped_column(String(64))
+    endorsement: Mapped[str | None] = mapped_column(String(128))
+    rotation_seq: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

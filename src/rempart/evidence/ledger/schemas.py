@@ -22,6 +22,7 @@ ProblemKind = Literal[
     "head_root",
     "head_order",
     "head_inconsistent",
+    "key_history",
 ]
 
 

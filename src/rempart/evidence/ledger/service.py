@@ -8,6 +8,7 @@ rolled-back transaction rolls the counter back too, so seqs are gap-free and com
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,7 +21,14 @@ from rempart.clock import Clock, as_utc
 from rempart.config import Settings
 from rempart.errors import Invalid, NotFound
 from rempart.evidence.ledger import merkle
-from rempart.evidence.ledger.models import LedgerCounter, LedgerEvent, LedgerTreeHead
+from rempart.evidence.ledger.keys import (
+    KEYS_SUBJECT,
+    ROTATION_KIND,
+    SigningKeyOut,
+    key_message,
+    rotation_data,
+)
+from rempart.evidence.ledger.models import LedgerCounter, LedgerEvent, LedgerKey, LedgerTreeHead
 from rempart.evidence.ledger.schemas import (
     HEAD_VERSION,
     ConsistencyProof,
@@ -30,15 +38,19 @@ from rempart.evidence.ledger.schemas import (
     VerifyReport,
 )
 from rempart.evidence.ledger.signing import (
+    KEY_FILE,
+    LedgerKeyError,
     head_message,
     iso,
     key_id,
     load_signing_key,
     public_pem,
+    write_private_key,
 )
 from rempart.store.db import Database
 
 MAX_FIELD = 255
+NEXT_KEY_FILE = "ledger_ed25519.next.pem"  # a rotation's new key until its commit is done
 CHUNK = 1024  # leaves per cached subtree root (a power of two)
 
 
@@ -93,6 +105,33 @@ def head_out(row: LedgerTreeHead) -> TreeHead:
         signature=row.signature,
         key_id=row.key_id,
     )
+
+
+def _key_out(row: LedgerKey) -> SigningKeyOut:
+    """The API form of a stored signing key."""
+    return SigningKeyOut(
+        key_id=row.key_id,
+        public_key_pem=row.public_key_pem,
+        valid_from=as_utc(row.valid_from) if row.valid_from else None,
+        valid_until=as_utc(row.valid_until) if row.valid_until else None,
+        previous_key_id=row.previous_key_id,
+        endorsement=row.endorsement,
+        rotation_seq=row.rotation_seq,
+        reason=row.reason,
+        current=row.valid_until is None,
+    )
+
+
+def _read_private(path: Any) -> Any:
+    """An Ed25519 private key from a PEM file, or None when unreadable."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError):
+        return None
+    return key if isinstance(key, Ed25519PrivateKey) else None
 
 
 def event_out(row: LedgerEvent) -> EventOut:
@@ -265,18 +304,132 @@ class Ledger:
 
     # --- signing -------------------------------------------------------------------------
 
-    def _signing_key(self) -> Any:
-        if self._key is None:
-            self._key = load_signing_key(self.settings)
-        return self._key
+    def _signing_key(self, session: Session | None = None) -> Any:
+        """The private key of the ledger's current key; reloaded when another process rotated.
+
+        The key file must hold the key the history names as current: a missing or replaced
+        file never silently starts a new key (a rotation interrupted after its commit is
+        completed here from the ``.next`` file it left).
+        """
+        if session is None:
+            with self.db.session() as s:
+                return self._signing_key(s)
+        current = session.scalar(select(LedgerKey).where(LedgerKey.valid_until.is_(None)))
+        if (
+            self._key is not None
+            and current is not None
+            and key_id(self._key.public_key()) == current.key_id
+        ):
+            return self._key
+        home = self.settings.home
+        pending = home / NEXT_KEY_FILE
+        if current is not None and pending.exists():
+            candidate = _read_private(pending)
+            if candidate is not None and key_id(candidate.public_key()) == current.key_id:
+                os.replace(pending, home / KEY_FILE)  # finish the interrupted rotation
+            else:
+                pending.unlink(missing_ok=True)  # a rotation that never committed
+        key = load_signing_key(self.settings)
+        kid = key_id(key.public_key())
+        if current is None:
+            if self._any_key(session):
+                raise LedgerKeyError("the ledger key history has no current key; restore it")
+            session.add(LedgerKey(key_id=kid, public_key_pem=public_pem(key.public_key())))
+            session.flush()
+        elif kid != current.key_id:
+            raise LedgerKeyError(
+                f"{home / KEY_FILE} holds key {kid}, but the ledger's current signing key is "
+                f"{current.key_id}: restore that key file (a retired or unknown key may not "
+                "sign; use `rempart ledger rotate-key` to change keys)"
+            )
+        self._key = key
+        return key
+
+    @staticmethod
+    def _any_key(session: Session) -> bool:
+        return session.scalar(select(func.count()).select_from(LedgerKey)) != 0
+
+    def signer(self) -> Any:
+        """The current private key (Ed25519), e.g. to sign an export bundle's manifest."""
+        return self._signing_key()
 
     def public_key_pem(self) -> str:
-        """The PEM public key that verifies every tree head (publish it widely)."""
+        """The PEM public key that verifies heads signed now (publish it widely)."""
         return public_pem(self._signing_key().public_key())
 
     def key_id(self) -> str:
         """The id of the current signing key, as heads name it."""
         return key_id(self._signing_key().public_key())
+
+    def key_history(self) -> list[SigningKeyOut]:
+        """Every signing key the ledger ever used, oldest first, with its validity period."""
+        with self.db.session() as s:
+            self._signing_key(s)
+            rows = list(s.scalars(select(LedgerKey).order_by(LedgerKey.id)))
+            return [_key_out(r) for r in rows]
+
+    def rotate_key(self, *, actor: str, reason: str) -> SigningKeyOut:
+        """Replace the signing key: logged, old key's last head, new key endorsed by the old.
+
+        One transaction logs ``ledger.key_rotated``, signs a head over it with the old key,
+        retires that key and records the new one, both at the same instant; then the new
+        private key replaces the old one's file (the retired private key is destroyed).
+        """
+        if not reason.strip() or len(reason) > 1000:
+            raise Invalid("give the reason for the rotation (at most 1000 characters)")
+        _check_text("actor", actor, MAX_FIELD)
+        home = self.settings.home
+        with self._lock, self.db.session() as s:
+            old = self._signing_key(s)
+            current = s.scalar(select(LedgerKey).where(LedgerKey.valid_until.is_(None)))
+            assert current is not None  # _signing_key registered it
+            at = as_utc(self.clock())
+            latest = s.scalar(select(func.max(LedgerTreeHead.timestamp)))
+            floor = [as_utc(t) for t in (latest, current.valid_from) if t is not None]
+            if any(at <= t for t in floor):
+                raise Invalid("the clock is not after the latest head or key change; try later")
+            new = write_private_key(home / NEXT_KEY_FILE, replace=True)
+            new_pub = new.public_key()
+            out = SigningKeyOut(
+                key_id=key_id(new_pub),
+                public_key_pem=public_pem(new_pub),
+                valid_from=at,
+                previous_key_id=current.key_id,
+                endorsement=old.sign(key_message(new_pub, at)).hex(),
+                reason=reason.strip(),
+            )
+            seq = self.append(s, ROTATION_KIND, actor=actor, subject=KEYS_SUBJECT,
+                              data=rotation_data(out))  # fmt: skip
+            size = self.size(s)
+            frontier = merkle.Frontier()  # not the cache: this transaction may roll back
+            frontier.extend(self._leaves(s, 0, size))
+            root = frontier.root().hex()
+            s.add(
+                LedgerTreeHead(
+                    tree_size=size,
+                    root_hash=root,
+                    timestamp=at,
+                    signature=old.sign(head_message(HEAD_VERSION, size, at, root)).hex(),
+                    key_id=current.key_id,
+                )
+            )
+            current.valid_until = at
+            s.flush()
+            row = LedgerKey(
+                key_id=out.key_id,
+                public_key_pem=out.public_key_pem,
+                valid_from=at,
+                previous_key_id=out.previous_key_id,
+                endorsement=out.endorsement,
+                rotation_seq=seq,
+                reason=out.reason,
+            )
+            s.add(row)
+            s.flush()
+            result = _key_out(row)
+        os.replace(home / NEXT_KEY_FILE, home / KEY_FILE)
+        self._key = new
+        return result
 
     def current_root(self, session: Session, *, fresh: bool = False) -> tuple[int, bytes]:
         """Size and root of the log now, from the stored leaf hashes.
@@ -297,8 +450,8 @@ class Ledger:
 
     def sign_head(self) -> TreeHead:
         """Sign and store the head of the whole log now."""
-        key = self._signing_key()
         with self.db.session() as s:
+            key = self._signing_key(s)
             size, root = self.current_root(s)
             at = as_utc(self.clock())
             signature = key.sign(head_message(HEAD_VERSION, size, at, root.hex())).hex()
@@ -400,4 +553,4 @@ class Ledger:
         """Recompute every leaf, root and signature; report exactly what is wrong and where."""
         from rempart.evidence.ledger.verify import verify_ledger
 
-        return verify_ledger(self.db, self._signing_key().public_key())
+        return verify_ledger(self.db, self.key_history())

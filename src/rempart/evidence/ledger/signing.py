@@ -1,7 +1,8 @@
 """The Ed25519 key that signs tree heads, and the exact bytes it signs.
 
 The private key is ``<home>/ledger_ed25519.pem`` (PKCS#8), generated on first use with 0600
-permissions, like the webhook secret key. Anyone holding the public key (``GET
+permissions, like the webhook secret key; ``rempart ledger rotate-key`` replaces it and keeps
+the old public key in the key history (``keys.py``). Anyone holding the public key (``GET
 /v1/ledger/public-key``) can check a head: the signed message is the UTF-8 text
 ``version|tree_size|timestamp|root_hash`` with the timestamp as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``
 and the root as lower-case hex.
@@ -64,10 +65,15 @@ def load_public_pem(text: str) -> Ed25519PublicKey:
     return key
 
 
-def _create(path: Path) -> None:
-    """Write a new private key atomically with 0600 permissions; an existing one wins."""
+def write_private_key(path: Path, *, replace: bool = False) -> Ed25519PrivateKey:
+    """Write a new private key atomically with 0600 permissions and return it.
+
+    Without ``replace`` an existing file wins (two processes starting at once) and the key
+    returned is the one in the file; with it, the file is overwritten.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -80,19 +86,23 @@ def _create(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    if replace:
+        os.replace(tmp, path)
+        return key
     try:
         os.link(tmp, path)  # fails if another process created the key first
     except FileExistsError:
         pass
     finally:
         tmp.unlink()
+    return key
 
 
 def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The private key under ``settings.home``, generated on first use."""
     path = settings.home / KEY_FILE
     if not path.exists():
-        _create(path)
+        write_private_key(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as exc:

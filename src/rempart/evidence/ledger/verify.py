@@ -15,14 +15,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Row, select
 
 from rempart.evidence.ledger import merkle
+from rempart.evidence.ledger.keys import (
+    ROTATION_KIND,
+    SigningKeyOut,
+    head_key_problem,
+    history_problems,
+)
 from rempart.evidence.ledger.models import LedgerCounter, LedgerEvent, LedgerTreeHead
 from rempart.evidence.ledger.schemas import HEAD_VERSION, Problem, VerifyReport
 from rempart.evidence.ledger.service import event_leaf
-from rempart.evidence.ledger.signing import head_message, key_id, signature_valid
+from rempart.evidence.ledger.signing import head_message
 from rempart.store.db import Database
 
 MAX_EXPLAINED = 2000  # mismatching rows examined one by one; beyond that, only counted
@@ -102,11 +107,15 @@ def _explain(bad: dict[int, _Bad]) -> list[Problem]:
     return problems
 
 
-def verify_ledger(db: Database, public: Ed25519PublicKey) -> VerifyReport:
-    """Recompute every leaf hash, the root at each head, each signature; list every problem."""
+def verify_ledger(db: Database, keys: list[SigningKeyOut]) -> VerifyReport:
+    """Recompute every leaf hash, the root at each head, each signature; list every problem.
+
+    Each head is checked against the key of the history valid at its timestamp, and the
+    history itself against the ``ledger.key_rotated`` events the log holds.
+    """
     started = time.perf_counter()
     problems: list[Problem] = []
-    current_key = key_id(public)
+    rotations: dict[int, dict[str, Any]] = {}
     with db.session() as s:
         heads = list(s.scalars(select(LedgerTreeHead).order_by(LedgerTreeHead.id)))
         counter = s.scalar(select(LedgerCounter.next_seq).where(LedgerCounter.id == 1))
@@ -143,6 +152,8 @@ def verify_ledger(db: Database, public: Ed25519PublicKey) -> VerifyReport:
                     bad[row.seq] = _Bad(row, stored)
                 else:
                     unexplained += 1
+            if row.kind == ROTATION_KIND:
+                rotations[row.seq] = row.data
             frontier.append(leaf)
             if frontier.size in wanted:
                 roots[frontier.size] = frontier.root()
@@ -160,7 +171,10 @@ def verify_ledger(db: Database, public: Ed25519PublicKey) -> VerifyReport:
             )
         elif counter is None:
             problems.append(Problem(kind="counter", detail="the ledger's seq counter is missing"))
-        problems += _head_problems(heads, roots, size, public, current_key)
+        problems += _head_problems(heads, roots, size, keys)
+        problems += [
+            Problem(kind="key_history", detail=d) for d in history_problems(keys, rotations)
+        ]
         good_heads = [h for h in heads if roots.get(h.tree_size) == _hex(h.root_hash)]
         explained = _explain(bad)
         moved = {p.seq for p in explained if p.kind == "reordered"}
@@ -217,30 +231,21 @@ def _head_problems(
     heads: list[LedgerTreeHead],
     roots: dict[int, bytes],
     size: int,
-    public: Ed25519PublicKey,
-    current_key: str,
+    keys: list[SigningKeyOut],
 ) -> list[Problem]:
     """Signature, size and root of every head, and that each extends the one before it."""
     problems: list[Problem] = []
     previous: LedgerTreeHead | None = None
     for h in heads:
         message = head_message(HEAD_VERSION, h.tree_size, h.timestamp, h.root_hash)
-        if h.key_id != current_key:
+        bad = head_key_problem(keys, h.key_id, h.timestamp, h.signature, message)
+        if bad is not None:
+            kind, why = bad
             problems.append(
                 Problem(
-                    kind="head_key",
+                    kind=kind,
                     head_id=h.id,
-                    detail=f"tree head {h.id} names signing key {h.key_id}, not the "
-                    f"ledger's key {current_key}",
-                )
-            )
-        elif not signature_valid(public, h.signature, message):
-            problems.append(
-                Problem(
-                    kind="head_signature",
-                    head_id=h.id,
-                    detail=f"tree head {h.id} (size {h.tree_size}) has an invalid signature: "
-                    "it was forged or altered",
+                    detail=f"tree head {h.id} (size {h.tree_size}) {why}",
                 )
             )
         if h.tree_size > size:

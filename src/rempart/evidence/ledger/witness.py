@@ -20,7 +20,7 @@ from rempart.evidence.ledger import merkle
 from rempart.evidence.ledger.models import LedgerWitnessCheck
 from rempart.evidence.ledger.schemas import TreeHead, WitnessReport
 from rempart.evidence.ledger.service import Ledger
-from rempart.evidence.ledger.signing import head_message, signature_valid
+from rempart.evidence.ledger.signing import head_message
 
 
 class WitnessError(RempartError):
@@ -124,9 +124,9 @@ def publish(witness: Witness, ledger: Ledger) -> TreeHead:
 
 def check(witness: Witness, ledger: Ledger) -> WitnessReport:
     """Whether the log now extends every head the witness holds (proved, not trusted)."""
-    from rempart.evidence.ledger.signing import load_public_pem
+    from rempart.evidence.ledger.keys import head_key_problem
 
-    public = load_public_pem(ledger.public_key_pem())
+    keys = ledger.key_history()
     held = witness.heads()
     with ledger.db.session() as s:
         size, root = ledger.current_root(s, fresh=True)
@@ -134,8 +134,9 @@ def check(witness: Witness, ledger: Ledger) -> WitnessReport:
     for head in held:
         where = f"witness head of size {head.tree_size} ({head.timestamp.isoformat()})"
         message = head_message(head.version, head.tree_size, head.timestamp, head.root_hash)
-        if not signature_valid(public, head.signature, message):
-            problems.append(f"{where}: not signed by this ledger's key")
+        bad = head_key_problem(keys, head.key_id, head.timestamp, head.signature, message)
+        if bad is not None:
+            problems.append(f"{where}: not signed by this ledger's key valid then: it {bad[1]}")
             continue
         if head.tree_size > size:
             problems.append(f"{where}: the log now holds only {size} events (truncated)")
