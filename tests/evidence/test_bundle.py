@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,14 +19,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.errors import Invalid, NotFound
 from rempart.evidence.bundle import canonical_zip, make_bundle
 from rempart.evidence.ledger.signing import public_pem
 from rempart.evidence.vault.service import Forbidden
 from rempart.moderation.models import Case, Item
-from tests.clock import FakeClock
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_bundle.py"
 OTHER = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
@@ -42,13 +39,6 @@ def load_tool() -> ModuleType:
 
 
 vb = load_tool()
-
-
-@pytest.fixture
-def ctx(settings: Settings) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=FakeClock(), load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def make_case(ctx: Rempart, ref: str = "post-1") -> int:

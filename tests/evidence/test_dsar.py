@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.errors import Invalid, NotFound
 from rempart.evidence.dsar import REDACTED, PersonalData, PersonalDataSettings
@@ -33,18 +31,6 @@ from rempart.moderation.models import (
 from tests.clock import FakeClock
 
 CAT = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: FakeClock) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=clock, load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def world(ctx: Rempart, ref: str = "user-1") -> dict[str, int]:

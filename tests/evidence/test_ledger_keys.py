@@ -6,7 +6,6 @@ Run on SQLite and PostgreSQL, with the injected clock so key periods are exact.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,18 +30,6 @@ from tests.clock import FakeClock
 from tests.evidence.test_bundle import load_tool
 
 vb = load_tool()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: FakeClock) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=clock, load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def private(ctx: Rempart) -> Ed25519PrivateKey:

@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.errors import Conflict
 from rempart.evidence.referral_delivery import deliver, deliver_due
@@ -61,18 +60,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: FakeClock) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=clock, load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def conf(endpoint: str, **kw: Any) -> Art18Settings:

@@ -7,28 +7,18 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.errors import Conflict, Invalid, NotFound
 from rempart.evidence.ledger.models import LedgerEvent
 from rempart.evidence.referrals import Art18Settings, Authority, Referrals
 from rempart.moderation.models import Case, Item, Notice, NoticeItem
-from tests.clock import FakeClock
 from tests.evidence.test_bundle import vb
 
 OTHER = "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY"
-
-
-@pytest.fixture
-def ctx(settings: Settings) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=FakeClock(), load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def make_case(

@@ -7,7 +7,6 @@ import base64
 import io
 import os
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,6 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 from sqlalchemy import select
 
 from rempart.access.roles import ALL_ROLES
-from rempart.config import Settings
 from rempart.context import Rempart
 from rempart.errors import Conflict, Invalid
 from rempart.evidence.ledger.models import LedgerEvent
@@ -31,18 +29,6 @@ CSAM = "csam"
 OTHER = "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
 DAY = timedelta(days=1)
 BLUR = ImageFilter.GaussianBlur(3)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def ctx(settings: Settings, clock: FakeClock) -> Iterator[Rempart]:
-    rempart = Rempart.open(settings, clock=clock, load_index=False)
-    yield rempart
-    rempart.close()
 
 
 def make_vault(ctx: Rempart, conf: VaultSettings = CONF) -> Vault:
