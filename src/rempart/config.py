@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     hash_url_allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts GET /h/hash?url= may fetch from when enabled."
     )
+    hash_url_allow_private: bool = Field(
+        False,
+        description="Let URL fetches reach listed hosts on private or loopback addresses "
+        "(an internal file store); off, a listed host that resolves privately is refused.",
+    )
+    hma_keyless_roles: list[str] = Field(
+        default_factory=list,
+        description="Roles (hasher, matcher, curator) that HMA routes grant to a request "
+        "without credentials from REMPART_HMA_KEYLESS_NETWORKS; off while either is empty.",
+    )
+    hma_keyless_networks: list[str] = Field(
+        default_factory=list,
+        description="Client networks (CIDR, the direct peer address) allowed key-less HMA calls.",
+    )
     log_json: bool = Field(True, description="Emit structured JSON logs.")
     # --- moderation and DSA ---
     platform_name: str = Field("Rempart demo platform", description="Service named in reports.")

@@ -1,6 +1,8 @@
 """HMA 2.0 (OpenMediaMatch) compatible routes, with HMA's JSON shapes, status codes and
-parameters, so an HMA client works unchanged; ours adds an API key header. Errors are problem
-details that also carry HMA's ``message`` key.
+parameters, so an HMA client works unchanged. Every route checks a role; an unchanged client
+authenticates with its base URL (``http://user:KEY@host``, HTTP Basic), or sends nothing from a
+network given key-less HMA access (``REMPART_HMA_KEYLESS_ROLES`` / ``_NETWORKS``, off by
+default; see ``api/auth.py``). Errors are problem details that also carry HMA's ``message``.
 
 Reference: ``facebook/ThreatExchange`` ``hasher-matcher-actioner/src/OpenMediaMatch``
 (``app.py``, ``blueprints/{hashing,matching,curation}.py``, ``schemas/*.py``) and its tests.
@@ -19,12 +21,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import func, select
 from starlette.datastructures import FormData, UploadFile
 
-from rempart.api.auth import Public, RequireCurator, RequireHasher, RequireMatcher, ctx
+from rempart.api.auth import HmaCurator, HmaHasher, HmaMatcher, Public, ctx
 from rempart.api.fetch import fetch_url
 from rempart.api.problems import ProblemError
 from rempart.banks.lookup import LookupResult, Match
@@ -151,6 +153,13 @@ async def _json_body(request: Request) -> Any:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ProblemError(400, "Failed to decode JSON object") from exc
+
+
+def _first(request: Request, name: str, parsed: str | None) -> str | None:
+    """Flask's ``request.args.get``: the first of a repeated query parameter (FastAPI's
+    parsing keeps the last), so ``?signal=a&signal=b`` means what it means to HMA."""
+    values = request.query_params.getlist(name)
+    return values[0] if values else parsed
 
 
 def _banks_param(banks: str | None) -> list[str] | None:
@@ -319,6 +328,12 @@ def status(request: Request) -> PlainTextResponse:
     return PlainTextResponse("I-AM-ALIVE")
 
 
+@router.get("/", include_in_schema=False, dependencies=[Public])
+def home() -> RedirectResponse:
+    """HMA's home without its UI: a redirect to ``/status`` (302, as Flask's)."""
+    return RedirectResponse("/status", status_code=302)
+
+
 @router.get("/status/live", response_class=PlainTextResponse, dependencies=[Public])
 def status_live() -> PlainTextResponse:
     """HMA's liveness check (public)."""
@@ -348,7 +363,7 @@ def site_map(request: Request) -> list[str]:
 
 
 # --- hashing ----------------------------------------------------------------------------------
-@router.get("/h/hash", dependencies=[RequireHasher])
+@router.get("/h/hash", dependencies=[HmaHasher])
 async def hash_url(
     request: Request,
     url: str,
@@ -365,7 +380,7 @@ async def hash_url(
     return _hashes(ctx(request), sig, _types(kind, types))
 
 
-@router.post("/h/hash", dependencies=[RequireHasher])
+@router.post("/h/hash", dependencies=[HmaHasher])
 async def hash_upload(request: Request, types: str | None = None) -> dict[str, str]:
     """Hash an upload sent as multipart field ``photo`` or ``video``: ``{signal_type: hash}``."""
     rempart = ctx(request)
@@ -376,7 +391,7 @@ async def hash_upload(request: Request, types: str | None = None) -> dict[str, s
 
 
 # --- matching ---------------------------------------------------------------------------------
-@router.get("/m/raw_lookup", dependencies=[RequireMatcher])
+@router.get("/m/raw_lookup", dependencies=[HmaMatcher])
 def raw_lookup(
     request: Request,
     signal: str,
@@ -386,6 +401,9 @@ def raw_lookup(
 ) -> dict[str, list[Any]]:
     """Index hits ignoring enabled flags and rollout: ``{"matches": [id, ...]}``, or with
     ``include_distance`` ``{"matches": [{bank_content_id, distance}]}``."""
+    signal = _first(request, "signal", signal) or ""
+    signal_type = _first(request, "signal_type", signal_type) or ""
+    banks = _first(request, "banks", banks)
     res = _lookup(ctx(request), signal_type, signal, _banks_param(banks), include_disabled=True)
     found = [*res.matches, *res.suppressed, *res.negative_hits]
     if include_distance:
@@ -393,7 +411,7 @@ def raw_lookup(
     return {"matches": [m.content_id for m in found]}
 
 
-@router.get("/m/lookup", dependencies=[RequireMatcher])
+@router.get("/m/lookup", dependencies=[HmaMatcher])
 async def lookup_get(
     request: Request,
     signal: str | None = None,
@@ -413,6 +431,15 @@ async def lookup_get(
     """
     del seed
     rempart = ctx(request)
+    signal, signal_type = (
+        _first(request, "signal", signal),
+        _first(request, "signal_type", signal_type),
+    )
+    url, banks = _first(request, "url", url), _first(request, "banks", banks)
+    content_type, types = (
+        _first(request, "content_type", content_type),
+        _first(request, "types", types),
+    )
     names = _banks_param(banks)
     if url:
         ct = _content_type(content_type)
@@ -431,7 +458,7 @@ async def lookup_get(
     return by_bank(res.matches)
 
 
-@router.post("/m/lookup", dependencies=[RequireMatcher])
+@router.post("/m/lookup", dependencies=[HmaMatcher])
 async def lookup_post(
     request: Request,
     types: str | None = None,
@@ -456,7 +483,7 @@ async def lookup_post(
     )
 
 
-@router.post("/m/compare", dependencies=[RequireMatcher])
+@router.post("/m/compare", dependencies=[HmaMatcher])
 async def compare(request: Request) -> dict[str, Any]:
     """Compare pairs of hashes: ``{type: [h1, h2]}`` → ``{type: [match, {distance...}]}``."""
     body = await _json_body(request)
@@ -507,7 +534,7 @@ def _signal_types_param(signal_type: str | None) -> list[str]:
     return [st for st in SIGNAL_TYPES if signal_type in (None, st)]
 
 
-@router.get("/m/index/status", dependencies=[RequireMatcher])
+@router.get("/m/index/status", dependencies=[HmaMatcher])
 def index_status(request: Request, signal_type: str | None = None) -> dict[str, Any]:
     """Per signal type: ``{present, built_to, size}``."""
     rempart = ctx(request)
@@ -521,7 +548,7 @@ def index_status(request: Request, signal_type: str | None = None) -> dict[str, 
 
 
 # --- curation ---------------------------------------------------------------------------------
-@router.get("/c/banks", dependencies=[RequireCurator])
+@router.get("/c/banks", dependencies=[HmaCurator])
 def banks_list(request: Request) -> list[dict[str, Any]]:
     """All banks as HMA BankConfig objects."""
     return [
@@ -541,7 +568,7 @@ def _check_ratio(ratio: float) -> None:
         raise ProblemError(400, "enabled_ratio must be between 0 and 1")
 
 
-@router.post("/c/banks", status_code=201, dependencies=[RequireCurator])
+@router.post("/c/banks", status_code=201, dependencies=[HmaCurator])
 def banks_create(request: Request, body: BankCreateBody) -> dict[str, Any]:
     """Create a bank (201). Unlike HMA, whose ``enabled_ratio`` defaults to 1.0 before
     ``enabled`` is looked at, ``enabled: false`` alone does disable it."""
@@ -558,7 +585,7 @@ def banks_create(request: Request, body: BankCreateBody) -> dict[str, Any]:
     return bank_config(b.name, b.enabled, b.enabled_ratio)
 
 
-@router.get("/c/bank/{bank_name}", dependencies=[RequireCurator])
+@router.get("/c/bank/{bank_name}", dependencies=[HmaCurator])
 def bank_get(request: Request, bank_name: str) -> dict[str, Any]:
     """One bank."""
     try:
@@ -568,7 +595,7 @@ def bank_get(request: Request, bank_name: str) -> dict[str, Any]:
     return bank_config(b.name, b.enabled, b.enabled_ratio)
 
 
-@router.put("/c/bank/{bank_name}", dependencies=[RequireCurator])
+@router.put("/c/bank/{bank_name}", dependencies=[HmaCurator])
 def bank_update(
     request: Request, bank_name: str, body: BankUpdateBody | None = None
 ) -> dict[str, Any]:
@@ -598,7 +625,7 @@ def bank_update(
     return bank_config(b.name, b.enabled, b.enabled_ratio)
 
 
-@router.delete("/c/bank/{bank_name}", dependencies=[RequireCurator])
+@router.delete("/c/bank/{bank_name}", dependencies=[HmaCurator])
 def bank_delete(request: Request, bank_name: str) -> dict[str, str]:
     """Delete a bank and its content (``Done`` even if it did not exist, as HMA)."""
     with contextlib.suppress(NotFound):
@@ -705,7 +732,7 @@ def _banked_signals(
     return hashes
 
 
-@router.post("/c/bank/{bank_name}/content", dependencies=[RequireCurator])
+@router.post("/c/bank/{bank_name}/content", dependencies=[HmaCurator])
 async def content_add(
     request: Request,
     bank_name: str,
@@ -755,7 +782,7 @@ async def content_add(
     return await run_in_threadpool(_add, rempart, bank_name, hashes, kind, note_text, meta)
 
 
-@router.post("/c/bank/{bank_name}/signal", dependencies=[RequireCurator])
+@router.post("/c/bank/{bank_name}/signal", dependencies=[HmaCurator])
 async def signal_add(request: Request, bank_name: str) -> dict[str, Any]:
     """Bank one item from JSON ``{signal_type: value, ...}`` (plus optional ``note`` and
     ``metadata``, which HMA's ``/signal`` does not take); answers ``{"id", "signals"}``."""
@@ -770,7 +797,7 @@ async def signal_add(request: Request, bank_name: str) -> dict[str, Any]:
     return await run_in_threadpool(_add, rempart, bank_name, body, kind, note, meta)
 
 
-@router.get("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
+@router.get("/c/bank/{bank_name}/content/{content_id}", dependencies=[HmaCurator])
 def content_get(
     request: Request,
     bank_name: str,
@@ -806,7 +833,7 @@ def content_get(
     return doc
 
 
-@router.put("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
+@router.put("/c/bank/{bank_name}/content/{content_id}", dependencies=[HmaCurator])
 async def content_update(request: Request, bank_name: str, content_id: str) -> dict[str, Any]:
     """Set ``disable_until_ts`` (0 off, 1 on, else a unix time up to 5 years ahead) and/or
     ``note``; answers HMA's ``BankContentConfig``."""
@@ -853,7 +880,7 @@ async def content_update(request: Request, bank_name: str, content_id: str) -> d
     }
 
 
-@router.delete("/c/bank/{bank_name}/content/{content_id}", dependencies=[RequireCurator])
+@router.delete("/c/bank/{bank_name}/content/{content_id}", dependencies=[HmaCurator])
 def content_delete(request: Request, bank_name: str, content_id: str) -> dict[str, int]:
     """Delete one item of this bank: ``{"deleted": 1}``, or 0 if it is not there."""
     rempart = ctx(request)
@@ -866,13 +893,13 @@ def content_delete(request: Request, bank_name: str, content_id: str) -> dict[st
     return {"deleted": 1}
 
 
-@router.get("/c/signal_type", dependencies=[RequireCurator])
+@router.get("/c/signal_type", dependencies=[HmaCurator])
 def signal_types() -> list[dict[str, Any]]:
     """Signal types served, HMA shape."""
     return [{"enabled_ratio": 1.0, "name": n} for n in SIGNAL_TYPES]
 
 
-@router.get("/c/signal_type/index", dependencies=[RequireCurator])
+@router.get("/c/signal_type/index", dependencies=[HmaCurator])
 def signal_type_index(request: Request, signal_type: str | None = None) -> dict[str, Any]:
     """HMA's per-type index freshness: ``{db_size, index_size, index_out_of_date,
     newest_db_item, index_built_to}``."""
@@ -900,7 +927,214 @@ def signal_type_index(request: Request, signal_type: str | None = None) -> dict[
     return out
 
 
-@router.get("/c/content_type", dependencies=[RequireCurator])
+@router.get("/c/content_type", dependencies=[HmaCurator])
 def content_types() -> list[dict[str, Any]]:
     """Content types served, HMA shape."""
     return [{"enabled": True, "name": n} for n in CONTENT_TYPES]
+
+
+@router.put("/c/signal_type/{signal_type_name}", status_code=204, dependencies=[HmaCurator])
+async def signal_type_update(request: Request, signal_type_name: str) -> Response:
+    """HMA's per-type rollout (``{"enabled_ratio": x}``, 204). Every type here is served at
+    ratio 1.0 and that is the only value taken; another is refused (400, ``not_supported``;
+    HMA's own unimplemented config routes answer 501) rather than pretending to apply it."""
+    if signal_type_name not in SIGNAL_TYPES:
+        raise ProblemError(400, f"No such signal type '{signal_type_name}'")
+    body = await _json_body(request)
+    raw = body.get("enabled_ratio") if isinstance(body, dict) else None
+    if raw is None:
+        raise ProblemError(400, "enabled_ratio is required")
+    try:
+        ratio = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError(400, f"Invalid float: '{raw}'") from exc
+    if ratio != 1.0:
+        raise ProblemError(
+            400,
+            "per-signal-type rollout is not supported: every signal type is served at "
+            "enabled_ratio 1.0; use a bank's enabled_ratio instead",
+            "not_supported",
+        )
+    return Response(status_code=204)
+
+
+# --- exchanges --------------------------------------------------------------------------------
+# HMA's signal exchanges (ThreatExchange, NCMEC, StopNCII...) are not served: no exchange API is
+# installed, so the lists are empty and every named exchange or API is unknown, with HMA's
+# answers for those cases. Clients that list exchanges keep working.
+@router.get("/c/exchanges", dependencies=[HmaCurator])
+def exchanges_list() -> list[str]:
+    """Configured exchanges: none."""
+    return []
+
+
+@router.get("/c/exchanges/apis", dependencies=[HmaCurator])
+def exchange_apis_list() -> list[str]:
+    """Installed exchange APIs: none."""
+    return []
+
+
+@router.get("/c/exchanges/api/{api_name}", dependencies=[HmaCurator])
+@router.post("/c/exchanges/api/{api_name}", dependencies=[HmaCurator])
+@router.get("/c/exchanges/api/{api_name}/schema", dependencies=[HmaCurator])
+def exchange_api_config(api_name: str) -> dict[str, Any]:
+    """An exchange API's credential status: no API is installed (400, as HMA)."""
+    raise ProblemError(400, f"no such Exchange API '{api_name}'")
+
+
+@router.post("/c/exchanges", dependencies=[HmaCurator])
+async def exchange_create(request: Request) -> dict[str, Any]:
+    """Create an exchange: HMA's checks, then 400 since no exchange type is installed."""
+    body = await _json_body(request)
+    if not isinstance(body, dict) or body.get("bank") is None:
+        raise ProblemError(400, "bank is required")
+    bank = body["bank"]
+    if not isinstance(bank, str) or not re.fullmatch(r"[A-Z0-9_]+", bank):
+        raise ProblemError(400, "Field `bank` must match /^[A-Z0-9_]+$/")
+    if not isinstance(body.get("api_json", {}), dict):
+        raise ProblemError(400, "Field `api_json` must be object")
+    api = body.get("api")
+    if api is None:
+        raise ProblemError(400, "Field `api_type` is required")
+    raise ProblemError(400, f"No such exchange type '{api}'")
+
+
+@router.get("/c/exchange/{exchange_name}", dependencies=[HmaCurator])
+@router.put("/c/exchange/{exchange_name}", dependencies=[HmaCurator])
+@router.delete("/c/exchange/{exchange_name}", dependencies=[HmaCurator])
+@router.get("/c/exchange/{exchange_name}/status", dependencies=[HmaCurator])
+def exchange_get(exchange_name: str) -> dict[str, Any]:
+    """A named exchange: none exists (404, as HMA for an unknown one)."""
+    raise ProblemError(404, f"Exchange '{exchange_name}' not found")
+
+
+# --- HMA's UI queries -------------------------------------------------------------------------
+# The JSON routes HMA's match page (static/js/match-form.js) and bank page call. They answer
+# ``{"hashes", "banks", "matches": [{bank_name, content_id, distance, signal_type,
+# signal_value}]}``, closest first; ``bypass_enabled_ratio`` (a form field, default true as in
+# HMA) skips the rollout coin flip.
+def _form_flag(form: FormData, name: str, default: str = "true") -> bool:
+    value = form.get(name, default)
+    return isinstance(value, str) and value.lower() == "true"
+
+
+def _form_text(form: FormData, name: str, label: str) -> str:
+    value = form.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ProblemError(400, f"{label} is required")
+    return value.strip()
+
+
+def _distance_key(match: dict[str, Any]) -> float:
+    d = str(match["distance"])
+    return float(d) if d.replace(".", "", 1).isdigit() else float("inf")
+
+
+def _detailed(
+    hashes: dict[str, str], by_type: dict[str, dict[str, list[dict[str, Any]]]]
+) -> dict[str, Any]:
+    matches = [
+        {
+            "bank_name": bank,
+            "content_id": m["bank_content_id"],
+            "distance": m["distance"],
+            "signal_type": st,
+            "signal_value": hashes.get(st, ""),
+        }
+        for st, banks in by_type.items()
+        for bank, found in banks.items()
+        for m in found
+    ]
+    matches.sort(key=_distance_key)
+    return {
+        "hashes": hashes,
+        "banks": sorted({m["bank_name"] for m in matches}),
+        "matches": matches,
+    }
+
+
+def _lookup_hash(
+    rempart: Rempart, st: str, value: str, banks: list[str] | None, bypass: bool
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    return {st: by_bank(_lookup(rempart, st, value, banks, bypass=bypass).matches)}
+
+
+async def _query_content(
+    rempart: Rempart, data: bytes, ct: str | None, bypass: bool, banks: list[str] | None = None
+) -> dict[str, Any]:
+    kind, sig = await _hash(rempart, data, ct, fast=True)
+    wanted = _types(kind, None)
+    hashes = {k: v for k, v in _hashes(rempart, sig, wanted).items() if v}
+    found = await run_in_threadpool(_match_content, rempart, sig, wanted, banks, bypass)
+    return _detailed(hashes, found)
+
+
+@router.post("/ui/query", dependencies=[HmaMatcher])
+async def ui_query(request: Request) -> dict[str, Any]:
+    """Match an upload (file field named by its content type)."""
+    rempart = ctx(request)
+    form = await request.form()
+    ct, data = await _read_upload(rempart, _files(form))
+    return await _query_content(rempart, data, ct, _form_flag(form, "bypass_enabled_ratio"))
+
+
+@router.post("/ui/query_url", dependencies=[HmaMatcher])
+async def ui_query_url(request: Request) -> dict[str, Any]:
+    """Match the file at a URL (form fields ``url`` and ``content_type``)."""
+    rempart = ctx(request)
+    form = await request.form()
+    url = _form_text(form, "url", "URL")
+    ct = _content_type(_form_text(form, "content_type", "Content type"))
+    data = await _fetch(request, url)
+    return await _query_content(rempart, data, ct, _form_flag(form, "bypass_enabled_ratio"))
+
+
+@router.post("/ui/query_hash", dependencies=[HmaMatcher])
+async def ui_query_hash(request: Request) -> dict[str, Any]:
+    """Match one hash (form fields ``signal_type`` and ``signal_value``)."""
+    rempart = ctx(request)
+    form = await request.form()
+    st = _form_text(form, "signal_type", "Signal type")
+    value = _form_text(form, "signal_value", "Signal value")
+    bypass = _form_flag(form, "bypass_enabled_ratio")
+    found = await run_in_threadpool(_lookup_hash, rempart, st, value, None, bypass)
+    return _detailed({st: value}, found)
+
+
+@router.post("/ui/bank/{bank_name}/content/find", dependencies=[HmaCurator])
+async def ui_bank_find(request: Request, bank_name: str) -> dict[str, Any]:
+    """The items of one bank that a URL's file or a hash matches (rollout ignored), to pick
+    what to remove: ``{"content_ids", "matches", "bank_name"}``."""
+    rempart = ctx(request)
+    _require_bank(rempart, bank_name)
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not body:
+        raise ProblemError(400, "JSON payload required")
+    if "url" in body:
+        ct = body.get("content_type")
+        if not ct:
+            raise ProblemError(400, "content_type required when searching by URL")
+        if not isinstance(body["url"], str) or not isinstance(ct, str):
+            raise ProblemError(400, "url and content_type must be strings")
+        data = await _fetch(request, body["url"])
+        result = await _query_content(rempart, data, _content_type(ct), True, [bank_name])
+    elif "signal_type" in body and "signal_value" in body:
+        st, value = body["signal_type"], body["signal_value"]
+        if not isinstance(st, str) or not isinstance(value, str):
+            raise ProblemError(400, "signal_type and signal_value must be strings")
+        found = await run_in_threadpool(_lookup_hash, rempart, st, value, [bank_name], True)
+        result = _detailed({st: value}, found)
+    else:
+        raise ProblemError(
+            400,
+            "Either 'url' with 'content_type' or 'signal_type' with 'signal_value' required",
+        )
+    matches = [
+        {k: m[k] for k in ("signal_type", "signal_value", "content_id", "distance")}
+        for m in result["matches"]
+    ]
+    return {
+        "content_ids": sorted({m["content_id"] for m in matches}),
+        "matches": matches,
+        "bank_name": bank_name,
+    }

@@ -43,7 +43,10 @@ def problem(status: int, detail: str, code: str | None = None, **extra: Any) -> 
     if code:
         body["code"] = code
     body.update(extra)
-    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    # Basic too: urllib and browsers send URL credentials (http://user:KEY@host/) only when
+    # challenged, which is how an unchanged HMA client passes its key.
+    challenge = 'ApiKey header="X-API-Key", Basic realm="rempart", charset="UTF-8"'
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
