@@ -294,3 +294,31 @@ def test_generated_statements_are_stored_over_http(
     result = client.submit(batch)
     assert result.ok, (result.rejected, result.duplicates)
     assert set(server.stored()) == {s["puid"] for s in batch}
+
+
+def test_the_single_endpoint_answers_as_the_tdb_does(tdb: TdbStandIn) -> None:
+    """POST /api/v1/statement (StatementAPIController::store): 201 with the record; a
+    FormRequest 422 naming the first error and how many more; a known puid's 422 with
+    ``existing``, which our duplicate parser reads."""
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
+    url = f"{tdb.base_url}/api/v1/statement"
+    created = httpx.post(url, json=doc_example(), headers=headers)
+    assert created.status_code == 201
+    assert created.json()["puid"] == "TK421" and created.json()["uuid"]
+    bad = httpx.post(
+        url, json={**doc_example(), "puid": "x y", "category": "NOPE"}, headers=headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["message"] == "The selected category is invalid. (and 1 more error)"
+    assert set(bad.json()["errors"]) == {"category", "puid"}
+    again = httpx.post(url, json=doc_example(), headers=headers)
+    assert again.status_code == 422
+    assert again.json()["errors"] == {
+        "puid": ["The identifier given is not unique within this platform."]
+    }
+    assert parse_duplicates(again.json()) == {"TK421": {"puid": "TK421"}}
+    assert list(tdb.stored()) == ["TK421"]

@@ -642,3 +642,49 @@ def test_any_json_object_gets_messages_never_an_exception(body: dict[str, Any]) 
     assert all(isinstance(m, str) for ms in errors.values() for m in ms)
     if standin_errors(body):
         assert errors
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a<b>",  # "<" is in none of Str::isUrl's path characters
+        "https://example.com/%zz",  # a broken percent escape
+        "https://example.co-uk/terms",  # a top-level label with "-"
+        "https://user:pw@example.com/",  # we send no user part
+        "http://intranet/terms",  # valid for Laravel, but no public reference
+        "javascript://example.com/",
+    ],
+)
+def test_reference_urls_outside_our_subset_of_laravels_url_rule(url: str) -> None:
+    assert "decision_ground_reference_url" in errors_of(decision_ground_reference_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://exämple.eu/cgu?v=[2]#§", "HTTP://EXAMPLE.COM", "https://1.2.3.4:8443/tos"],
+)
+def test_reference_urls_we_accept_the_tdb_accepts(url: str) -> None:
+    if "§" in url:  # "§" is \pS: not in the fragment set, refused by both
+        assert "decision_ground_reference_url" in errors_of(decision_ground_reference_url=url)
+        assert "decision_ground_reference_url" in standin_errors(
+            base(decision_ground_reference_url=url)
+        )
+        url = url.replace("§", "s")
+    assert errors_of(decision_ground_reference_url=url) == {}
+    assert standin_errors(base(decision_ground_reference_url=url)) == {}
+
+
+def test_text_blank_once_the_tdb_trims_it_is_missing() -> None:
+    """TrimStrings also removes U+FEFF, U+200B and U+200E; "" then becomes null."""
+    for blank in ("\u200b", " \ufeff ", "\u200e\n"):
+        assert "decision_facts" in errors_of(decision_facts=blank)
+        assert "decision_facts" in standin_errors(base(decision_facts=blank))
+        assert errors_of(account_type=blank) == {}  # an optional code left blank is absent
+        assert standin_errors(base(account_type=blank)) == {}
+    padded = "\u200b" + "x" * 5000 + " \u200b"
+    assert errors_of(decision_facts=padded) == {} == standin_errors(base(decision_facts=padded))
+
+
+def test_territorial_scope_is_required_as_documented() -> None:
+    assert "territorial_scope" in errors_of(territorial_scope=None)
+    assert "territorial_scope" in standin_errors(base(territorial_scope=None))

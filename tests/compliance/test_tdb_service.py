@@ -315,6 +315,44 @@ def test_a_lost_answer_counts_as_sent_once(
         assert row.permalink and row.permalink.endswith(row.tdb_uuid)
 
 
+def test_a_lost_answer_counts_as_sent_with_the_current_puid_answer(
+    db: Database, tdb: TdbStandIn, clock: Clock, sleeps: list[float]
+) -> None:
+    """Today's TDB answers existing-puid with only ``{"message", "puid"}``
+    (StatementAPIController::existingPuid), not the stored statement: still sent, once."""
+    import httpx
+
+    tdb.existing_answer = "current"
+    settings = Settings(tdb_url=tdb.base_url, tdb_token=TOKEN)
+    client = TdbClient(tdb.base_url, TOKEN, sleep=sleeps.append, http=httpx.Client(timeout=0.3))
+    submitter = TdbSubmitter(db, settings, clock, client=client)
+    ids = make_decisions(db, 2)
+    for decision_id in ids:
+        submitter.enqueue(decision_id, statement())
+    tdb.fail_next(504, delay_s=1.0, store=True)
+    summary = submitter.submit_due()
+    assert (summary.already_present, summary.sent) == (2, 0)
+    assert len(tdb.stored()) == 2
+    for row in submitter.list():
+        assert row.status == SENT and row.tdb_uuid is None and row.permalink is None
+    assert submitter.submit_due().claimed == 0  # nothing is sent twice
+
+
+def test_scrubbing_never_pushes_a_text_past_its_limit(
+    submitter: TdbSubmitter, db: Database
+) -> None:
+    """A 5000-character text full of addresses is scrubbed ("[email]" is longer than "a@b.io")
+    and shortened back to 5000 characters; a text that was too long already is refused."""
+    [fits, too_long] = make_decisions(db, 2)
+    facts = ("Seen at a@b.io. " * 400)[:5000]
+    row = submitter.enqueue(fits, statement(decision_facts=facts))
+    assert row.status == PENDING, row.field_errors
+    sent = submitter.get(row.puid).body["decision_facts"]
+    assert len(sent) == 5000 and sent.endswith("\u2026") and "a@b.io" not in sent
+    refused = submitter.enqueue(too_long, statement(decision_facts="x" * 5001))
+    assert refused.status == REJECTED and set(refused.field_errors) == {"decision_facts"}
+
+
 def test_a_bad_token_stops_the_run_and_keeps_the_queue(
     db: Database, tdb: TdbStandIn, clock: Clock
 ) -> None:

@@ -270,6 +270,27 @@ def test_decision_validation_names_what_is_missing() -> None:
         DecisionIn.model_validate(REMOVE | {"territorial_scope": ["EL"]})
 
 
+def test_decisions_the_transparency_database_would_refuse_are_refused_at_the_edge() -> None:
+    """Blank-looking texts (zero-width spaces), bad URLs and far end dates fail here, not later."""
+    with pytest.raises(ValueError, match="decision_facts"):
+        DecisionIn.model_validate(REMOVE | {"decision_facts": "\u200b \ufeff"})
+    with pytest.raises(ValueError, match="illegal_content_legal_ground and its explanation"):
+        DecisionIn.model_validate(REMOVE | {"illegal_content_explanation": " \u200e "})
+    with pytest.raises(ValueError, match="decision_ground_reference_url"):
+        DecisionIn.model_validate(REMOVE | {"decision_ground_reference_url": "javascript:x"})
+    with pytest.raises(ValueError, match="end_date_visibility_restriction"):
+        DecisionIn.model_validate(
+            REMOVE | {"end_date_visibility_restriction": date(2040, 1, 1).isoformat()}
+        )
+    ok = DecisionIn.model_validate(
+        REMOVE | {"decision_ground_reference_url": "https://example.org/terms#s3"}
+    )
+    assert ok.decision_ground_reference_url == "https://example.org/terms#s3"
+    with pytest.raises(ValueError, match="language"):
+        ItemIn.model_validate({"ref": "p", "language": "XX"})
+    assert ItemIn.model_validate({"ref": "p", "language": "fr"}).language == "FR"
+
+
 def test_repeated_illegal_content_warns_then_suspends_with_its_own_statement(
     mod: Rempart, mclock: FakeClock
 ) -> None:

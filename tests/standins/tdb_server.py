@@ -9,11 +9,15 @@ against each other. What it emulates, Laravel-style:
 - bearer tokens (401 ``Unauthenticated.``), ``Accept``/``Content-Type: application/json``;
 - the ``TrimStrings`` and ``ConvertEmptyStringsToNull`` middleware;
 - ``statements`` ``required|array|between:1,100``; per-statement rules with Laravel's
-  semantics (implicit rules, ``nullable``, ``exclude_*``, ``in:null,...``), errors keyed
-  ``statement_<i>`` and nothing stored when any statement fails;
+  semantics (implicit rules, ``nullable``, ``exclude_*``, ``in:null,...``, ``url`` as
+  ``Str::isUrl``), errors keyed ``statement_<i>`` and nothing stored when any statement fails;
+  and the two rules that ``api-documentation.md`` states beyond the validator:
+  ``territorial_scope`` is required, an end date is on or after the application date;
 - puids unique per platform (``existing_puids``), ``201`` with ``uuid``, ``created_at``,
   ``platform_name``, ``permalink``, ``self``, ``puid``;
-- ``GET /api/v1/statement/existing-puid/{puid}`` (302/404), ``GET /api/ping``;
+- ``POST /api/v1/statement`` (one statement: a FormRequest 422 ``message``/``errors``, or
+  ``existing: {puid}`` for a known puid), ``GET /api/v1/statement/existing-puid/{puid}``
+  (302/404, the documented or the current answer), ``GET /api/ping``;
 - injected failures: ``fail_next(500)``, ``fail_next(429, retry_after=3)``, a late answer
   (``delay_s``), a batch stored whose answer is lost (``store=True``).
 
@@ -24,11 +28,13 @@ country and language codes are transcribed here from the Laravel services.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import re
 import socket
 import threading
 import time
+import unicodedata
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -209,7 +215,14 @@ RULES: dict[str, list[R]] = {
     ],
     "category": [r("required"), _in("STATEMENT_CATEGORIES")],
     "category_addition": [r("array"), _in("STATEMENT_CATEGORIES")],
-    "territorial_scope": [r("array"), r("nullable"), R("in", tuple(sorted(COUNTRIES)))],
+    # multi_rules: 'array', 'nullable', in:EUROPEAN_COUNTRY_CODES; api-documentation.md
+    # "Territorial Scope (territorial_scope): This is a required attribute" -> required here
+    "territorial_scope": [
+        r("required"),
+        r("array"),
+        r("nullable"),
+        R("in", tuple(sorted(COUNTRIES))),
+    ],
     "content_language": [R("in", tuple(sorted(LANGUAGES))), r("nullable")],
     "content_date": [
         r("required"),
@@ -235,14 +248,54 @@ RULES: dict[str, list[R]] = {
     "puid": [r("required"), r("max", 500), r("regex", r"^[a-zA-Z0-9-_]+$")],
     "content_id": [r("ean13_object"), r("nullable")],  # requirements.md §2.3: only "EAN-13"
 }
-URL_PROTOCOLS = ("http", "https", "ftp", "ftps", "sftp", "ssh", "git", "irc", "ws", "wss")
+URL_PROTOCOLS = " ".join(  # part of Str::isUrl's list (the common ones)
+    [
+        "aaa aaas about acap acct cap cid coap crid data dav dict dns ed2k example facetime fax",
+        "feed file ftp ftps geo git gopher h323 http https iax icap im imap info ipp ipps irc irc6",
+        "ircs iris jabber ldap ldaps magnet mailto maps market message mid mms mqtt msrp msrps",
+        "mtqp mumble mupdate mvn news nfs ni nih nntp notes opaquelocktoken pop pres proxy redis",
+        "rediss rmi rsync rtmp rtsp rtsps rtspu s3 secondlife service session sftp sgn shttp",
+        "sieve sip sips skype smb sms smtp snews snmp soldat spotify ssh steam stun stuns svn tag",
+        "teamspeak tel telnet tftp things tip tn3270 turn turns tv udp unreal urn ut2004 vemmi",
+        "ventrilo videotex vnc view-source wais webcal ws wss xmpp xri ymsgr",
+    ]
+).split()
+# Str::isUrl (Laravel, derived from Symfony's UrlValidator), flags ~ixu. Python's re has no
+# \pL etc.: each non-ASCII character is first replaced by a stand-in for its Unicode class.
+_L, _S, _M = "\ue000", "\ue001", "\ue002"  # \pL or \pN, \pS, \pM
 URL_RE = re.compile(
-    rf"^(?:{'|'.join(URL_PROTOCOLS)})://"
-    r"(?:[^\s:@/]+(?::[^\s@/]*)?@)?"
-    r"(?:[\w\-]+(?:\.[\w\-]+)*\.?|\[[0-9A-Fa-f:.]+\])"
-    r"(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$",
-    re.UNICODE,
+    r"(?:" + "|".join(re.escape(p) for p in URL_PROTOCOLS) + r")://"
+    rf"(?:(?:(?:[_.A-Za-z0-9{_L}-]|%[0-9A-Fa-f]{{2}})+:)?(?:(?:[_.A-Za-z0-9{_L}-]|%[0-9A-Fa-f]{{2}})+)@)?"
+    r"(?:"
+    rf"(?:(?:(?:[A-Za-z0-9{_L}{_S}{_M}\-_]++\.)+(?:xn--[a-z0-9-]++|[A-Za-z0-9{_L}{_M}]++))"
+    r"|[a-z0-9\-_]++)\.?"
+    r"|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
+    r"|\[(?P<ipv6>[0-9a-f:.]+)\]"
+    r")"
+    r"(?::[0-9]+)?"
+    rf"(?:/(?:[A-Za-z0-9{_L}\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{{2}})*)*"
+    rf"(?:\?(?:[A-Za-z0-9{_L}\-._~!$&'\[\]()*+,;=:@/?]|%[0-9A-Fa-f]{{2}})*)?"
+    rf"(?:\#(?:[A-Za-z0-9{_L}\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{{2}})*)?"
+    r"\n?\Z",  # PCRE "$" without /D also matches before a final newline
+    re.IGNORECASE,
 )
+
+
+def is_url(text: str) -> bool:
+    """``Str::isUrl``: the pattern above, on the text with its Unicode classes stood in for."""
+    form = []
+    for c in text:
+        kind = "" if c.isascii() else unicodedata.category(c)[0]
+        form.append({"L": _L, "N": _L, "S": _S, "M": _M}.get(kind, c if c.isascii() else "\x00"))
+    match = URL_RE.match("".join(form))
+    if match is None:
+        return False
+    if match.group("ipv6") is not None:
+        try:
+            ipaddress.IPv6Address(match.group("ipv6"))
+        except ValueError:
+            return False
+    return True
 
 
 def label(attribute: str) -> str:
@@ -365,7 +418,7 @@ class Validation:
             self.fail(attribute, "max", f"The {lab} field must not {verb} {args[0]} {kind}.")
         elif name == "url":
             text = php_string(value)
-            if text is None or not URL_RE.match(text):
+            if text is None or not is_url(text):
                 self.fail(attribute, "url", f"The {lab} field must be a valid URL.")
         elif name == "date_format" and parse_ymd(value) is None:
             self.fail(attribute, "date_format", f"The {lab} field must match the format Y-m-d.")
@@ -423,10 +476,13 @@ class Validation:
         return ok(value)
 
 
+TRIM_RE = re.compile(r"^[\s\ufeff\u200b\u200e]+|[\s\ufeff\u200b\u200e]+$")  # TrimStrings
+
+
 def middleware(value: Any) -> Any:
     """Laravel's TrimStrings then ConvertEmptyStringsToNull, applied to the whole input."""
     if isinstance(value, str):
-        trimmed = value.strip()
+        trimmed = TRIM_RE.sub("", value)
         return None if trimmed == "" else trimmed
     if isinstance(value, list):
         return [middleware(v) for v in value]
@@ -475,6 +531,9 @@ class TdbStandIn:
     calls: list[Call] = field(default_factory=list)
     retired: set[str] = field(default_factory=set)  # codes the TDB stopped accepting
     latency_s: float = 0.0  # every statements call takes at least this long
+    # the 302 answer of existing-puid: "documented" (api-documentation.md: the stored statement)
+    # or "current" (StatementAPIController::existingPuid today: only a message and the puid)
+    existing_answer: str = "documented"
     base_url: str = "http://tdb.invalid"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -487,6 +546,7 @@ class TdbStandIn:
             self.calls.clear()
             self.retired.clear()
             self.latency_s = 0.0
+            self.existing_answer = "documented"
 
     def fail_next(
         self,
@@ -512,6 +572,15 @@ class TdbStandIn:
     def batch_sizes(self) -> list[int]:
         """Sizes of every statements call, in order (including refused ones)."""
         return [c.size for c in self.calls if c.path == "/api/v1/statements" and c.size is not None]
+
+
+def summary_message(errors: dict[str, list[str]]) -> str:
+    """Laravel's ValidationException message: the first error and how many more there are."""
+    messages = [m for ms in errors.values() for m in ms]
+    more = len(messages) - 1
+    if more <= 0:
+        return messages[0]
+    return f"{messages[0]} (and {more} more error{'s' if more > 1 else ''})"
 
 
 def _unauthenticated(request: Request) -> Response:
@@ -568,8 +637,10 @@ def create_app(state: TdbStandIn) -> FastAPI:
         found = state.puids.get(platform, {}).get(puid)
         if found is None:
             log(request, 404)
-            return JSONResponse({"message": "statement of reason not found"}, 404)
+            return JSONResponse({"message": "statement of reason not found", "puid": puid}, 404)
         log(request, 302)
+        if state.existing_answer == "current":
+            return JSONResponse({"message": "statement of reason found", "puid": puid}, 302)
         return JSONResponse(state.statements[found], 302)
 
     @app.get("/api/v1/statement/{uid}")
@@ -582,6 +653,57 @@ def create_app(state: TdbStandIn) -> FastAPI:
             return JSONResponse({"message": "Not Found"}, 404)
         log(request, 200)
         return JSONResponse(state.statements[uid])
+
+    def record_of(statement: Data, platform: str) -> Data:
+        """Store one validated statement (the caller holds the lock)."""
+        uid = str(uuid.uuid4())
+        record = stored_form(statement)
+        record.update(
+            uuid=uid,
+            created_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            platform_name=platform,
+            permalink=f"{state.base_url}/statement/{uid}",
+            self=f"{state.base_url}/api/v1/statement/{uid}",
+            puid=statement["puid"],
+        )
+        state.statements[uid] = record
+        state.puids.setdefault(platform, {})[statement["puid"]] = uid
+        return record
+
+    @app.post("/api/v1/statement")
+    async def store_one(request: Request) -> Response:
+        """StatementAPIController::store: one statement, a FormRequest's 422, a known puid's
+        PuidNotUniqueSingleException."""
+        platform = platform_of(request)
+        body = await payload(request)
+        if platform is None:
+            log(request, 401, 1)
+            return _unauthenticated(request)
+        await asyncio.sleep(state.latency_s)
+        failure = next_failure()
+        if failure is not None and not failure.store:
+            return await injected(request, failure, 1)
+        check = Validation(body if isinstance(body, dict) else {}, state.retired)
+        check.run()
+        if check.errors:
+            log(request, 422, 1)
+            return JSONResponse(
+                {"message": summary_message(check.errors), "errors": check.errors}, 422
+            )
+        with state.lock:
+            puid = str(check.validated["puid"])
+            if puid in state.puids.get(platform, {}):
+                message = "The identifier given is not unique within this platform."
+                log(request, 422, 1)
+                return JSONResponse(
+                    {"message": message, "errors": {"puid": [message]}, "existing": {"puid": puid}},
+                    422,
+                )
+            record = record_of(check.validated, platform)
+        if failure is not None:
+            return await injected(request, failure, 1)
+        log(request, 201, 1)
+        return JSONResponse(record, 201)
 
     @app.post("/api/v1/statements")
     async def store(request: Request) -> Response:
@@ -634,22 +756,7 @@ def create_app(state: TdbStandIn) -> FastAPI:
                     },
                     422,
                 )
-            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-            out = []
-            for statement in validated:
-                uid = str(uuid.uuid4())
-                record = stored_form(statement)
-                record.update(
-                    uuid=uid,
-                    created_at=now,
-                    platform_name=platform,
-                    permalink=f"{state.base_url}/statement/{uid}",
-                    self=f"{state.base_url}/api/v1/statement/{uid}",
-                    puid=statement["puid"],
-                )
-                state.statements[uid] = record
-                known[statement["puid"]] = uid
-                out.append(record)
+            out = [record_of(statement, platform) for statement in validated]
         if failure is not None:  # stored, but the answer is lost or late
             return await injected(request, failure, size)
         log(request, 201, size)

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rempart import taxonomy
+from rempart.compliance.tdb.rules import DATE_MAX, blank, valid_url
+from rempart.compliance.tdb.schema import ALL_LANGUAGES
 from rempart.policy.dsa import check_codes
 
 NotifierType = Literal["individual", "entity", "trusted_flagger", "authority", "other"]
@@ -78,7 +80,11 @@ class ItemIn(Strict):
     @field_validator("language")
     @classmethod
     def _lang(cls, v: str | None) -> str | None:
-        return v.upper() if v else v
+        if not v:
+            return v
+        if v.upper() not in ALL_LANGUAGES:
+            raise ValueError(f"unknown language {v!r} (an ISO 639-1 code such as fr)")
+        return v.upper()
 
     @field_validator("territories")
     @classmethod
@@ -293,14 +299,23 @@ class Restriction(Strict):
 
     @model_validator(mode="after")
     def _others(self) -> Restriction:
-        if "DECISION_VISIBILITY_OTHER" in self.decision_visibility and not (
+        if "DECISION_VISIBILITY_OTHER" in self.decision_visibility and blank(
             self.decision_visibility_other
         ):
             raise ValueError("describe decision_visibility_other")
-        if self.decision_monetary == "DECISION_MONETARY_OTHER" and not (
+        if self.decision_monetary == "DECISION_MONETARY_OTHER" and blank(
             self.decision_monetary_other
         ):
             raise ValueError("describe decision_monetary_other")
+        for name in (
+            "end_date_visibility_restriction",
+            "end_date_monetary_restriction",
+            "end_date_service_restriction",
+            "end_date_account_restriction",
+        ):
+            end = getattr(self, name)
+            if end is not None and end > DATE_MAX:
+                raise ValueError(f"{name} must be on or before {DATE_MAX} (the TDB's limit)")
         return self
 
 
@@ -341,6 +356,13 @@ class DecisionIn(Restriction):
     def _spec(cls, v: list[str]) -> list[str]:
         return _all_of("KEYWORDS", v, "specification")
 
+    @field_validator("decision_ground_reference_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not blank(v) and not valid_url(v):
+            raise ValueError("decision_ground_reference_url must be a public http(s) URL")
+        return v
+
     @field_validator("territorial_scope")
     @classmethod
     def _scope(cls, v: list[str] | None) -> list[str] | None:
@@ -365,19 +387,19 @@ class DecisionIn(Restriction):
             )
         if self.decision_ground is None:
             raise ValueError("a decision to act needs decision_ground")
-        if self.decision_ground == "DECISION_GROUND_ILLEGAL_CONTENT" and not (
-            self.illegal_content_legal_ground and self.illegal_content_explanation
+        if self.decision_ground == "DECISION_GROUND_ILLEGAL_CONTENT" and (
+            blank(self.illegal_content_legal_ground) or blank(self.illegal_content_explanation)
         ):
             raise ValueError(
                 "illegal content: give illegal_content_legal_ground and its explanation"
             )
-        if self.decision_ground == "DECISION_GROUND_INCOMPATIBLE_CONTENT" and not (
-            self.incompatible_content_ground and self.incompatible_content_explanation
+        if self.decision_ground == "DECISION_GROUND_INCOMPATIBLE_CONTENT" and (
+            blank(self.incompatible_content_ground) or blank(self.incompatible_content_explanation)
         ):
             raise ValueError(
                 "terms and conditions: give incompatible_content_ground and its explanation"
             )
-        if not self.decision_facts.strip():
+        if blank(self.decision_facts):
             raise ValueError("give decision_facts: the facts and circumstances relied on")
         return self
 

@@ -16,9 +16,9 @@ Messages follow Laravel's wording so they read like the TDB's own answers.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from rempart.compliance.tdb.schema import (
     ALL_LANGUAGES,
@@ -60,12 +60,30 @@ def label(field: str) -> str:
     return field.replace("_", " ")
 
 
+# Laravel's ``TrimStrings`` middleware trims ``\s`` (Unicode, PCRE ``/u``) and U+FEFF, U+200B,
+# U+200E from both ends of every input string; ``ConvertEmptyStringsToNull`` then turns "" into
+# null. Python's ``str.strip()`` covers ``\s``; the three others are added here.
+_TRIMMED = "\ufeff\u200b\u200e"
+
+
+def laravel_trim(value: str) -> str:
+    """A string as the TDB sees it after its ``TrimStrings`` middleware."""
+    previous = None
+    while previous != value:
+        previous = value
+        value = value.strip().strip(_TRIMMED)
+    return value
+
+
+def blank(value: Any) -> bool:
+    """Null, or a string the middleware turns into null (empty once trimmed)."""
+    return value is None or (isinstance(value, str) and laravel_trim(value) == "")
+
+
 def present(value: Any) -> bool:
     """Laravel's ``required`` test: not null, not a blank string, not an empty list or object."""
-    if value is None:
+    if blank(value):
         return False
-    if isinstance(value, str):
-        return value.strip() != ""
     if isinstance(value, list | dict):
         return len(value) > 0
     return True
@@ -110,7 +128,7 @@ class _Check:
             self.add(field, f"The {label(field)} field must be a string.")
             return
         limit = MAX_LENGTHS[field]
-        if len(value.strip()) > limit:
+        if len(laravel_trim(value)) > limit:  # ``max:`` counts characters (mb_strlen)
             self.add(
                 field, f"The {label(field)} field must not be greater than {limit} characters."
             )
@@ -118,7 +136,7 @@ class _Check:
     def one_of(self, field: str, codes: frozenset[str], *, required: bool = False) -> str | None:
         """A single enumeration value; returns it when valid."""
         value = self.body.get(field)
-        if value is None or value == "":
+        if blank(value):
             if required:
                 self.add(field, f"The {label(field)} field is required.")
             return None
@@ -152,7 +170,7 @@ class _Check:
     def day(self, field: str, low: date | None, *, required: bool = False) -> date | None:
         """A ``YYYY-MM-DD`` date between ``low`` (if any) and 2038-01-01."""
         value = self.body.get(field)
-        if value is None or value == "":
+        if blank(value):
             if required:
                 self.add(field, f"The {label(field)} field is required.")
             return None
@@ -219,7 +237,7 @@ class _Check:
                         "The selected incompatible content illegal is invalid.",
                     )
         url = self.body.get("decision_ground_reference_url")
-        if url is not None and url != "":
+        if not blank(url):
             self.text("decision_ground_reference_url")
             if isinstance(url, str) and not valid_url(url):
                 self.add(
@@ -244,11 +262,7 @@ class _Check:
         self.text("category_specification_other")  # checked even when it is dropped
         self.many_of("territorial_scope", frozenset(EEA_COUNTRY_CODES), required=True)
         language = self.body.get("content_language")
-        if (
-            language is not None
-            and language != ""
-            and not (isinstance(language, str) and language in ALL_LANGUAGES)
-        ):
+        if not blank(language) and not (isinstance(language, str) and language in ALL_LANGUAGES):
             hint = " (use the uppercase ISO 639-1 code)" if isinstance(language, str) else ""
             self.add("content_language", f"The selected content language is invalid{hint}.")
         self.content_id()
@@ -300,17 +314,47 @@ class _Check:
             self.add("puid", "The puid field format is invalid (only a-z, A-Z, 0-9, - and _).")
 
 
+# Laravel's ``url`` rule is ``Str::isUrl``: a PCRE pattern (derived from Symfony's
+# UrlValidator) over ~300 schemes. We accept a strict subset of it, so that a URL we accept is
+# always one the TDB accepts: scheme http or https; a host that is a dotted name (labels of
+# letters, digits, "-" and "_"; a top-level label of letters and digits, or punycode) or an
+# IPv4 address (a single-label host such as "http://intranet" is valid there, but no public
+# reference); an optional port; path, query and fragment from the
+# pattern's own character sets (letters and digits of any script, ``-._~!$&'()*+,;=:@``, ``%XX``;
+# ``/?`` in query and fragment, ``[]`` in the query). No user part and no IPv6 literal.
+_URL_LETTER = "\ue000"  # stands for any letter or digit outside ASCII (PCRE \pL\pN)
+_URL_CHARS = rf"(?:[A-Za-z0-9{_URL_LETTER}\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{{2}})"
+_URL_QUERY = rf"(?:[A-Za-z0-9{_URL_LETTER}\-._~!$&'\[\]()*+,;=:@/?]|%[0-9A-Fa-f]{{2}})"
+_URL_FRAGMENT = rf"(?:[A-Za-z0-9{_URL_LETTER}\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{{2}})"
+_URL_LABEL = rf"[A-Za-z0-9{_URL_LETTER}_-]+"
+_URL_HOST = (
+    rf"(?:{_URL_LABEL}\.)+(?:xn--[A-Za-z0-9-]+|[A-Za-z0-9{_URL_LETTER}]+)\.?"
+    r"|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
+)
+URL_RE = re.compile(
+    rf"(?i:https?)://(?:{_URL_HOST})(?::[0-9]+)?(?:/{_URL_CHARS}*)*"
+    rf"(?:\?{_URL_QUERY}*)?(?:#{_URL_FRAGMENT}*)?"
+)
+
+
+def _url_form(value: str) -> str | None:
+    """``value`` with every non-ASCII letter or digit replaced by one stand-in character;
+    None when it holds any other non-ASCII character (which our subset refuses)."""
+    out = []
+    for c in value:
+        if c.isascii():
+            out.append(c)
+        elif unicodedata.category(c)[0] in "LN":
+            out.append(_URL_LETTER)
+        else:
+            return None
+    return "".join(out)
+
+
 def valid_url(value: str) -> bool:
-    """An absolute http(s) URL with a host name and no spaces (what Laravel's ``url`` accepts)."""
-    if any(c.isspace() or ord(c) < 32 for c in value):
-        return False
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-    except ValueError:
-        return False
-    named = "." in host.strip(".") or host == "localhost"
-    return parts.scheme in {"http", "https"} and named
+    """Whether ``value`` is a URL in our strict subset of Laravel's ``url`` rule (above)."""
+    form = _url_form(value)
+    return form is not None and URL_RE.fullmatch(form) is not None
 
 
 def _listed(body: dict[str, Any], field: str, code: str) -> bool:
@@ -338,6 +382,32 @@ def normalize(body: dict[str, Any]) -> dict[str, Any]:
         **{f: ground == GROUND_INCOMPATIBLE for f in INCOMPATIBLE_FIELDS},
     }
     return {k: v for k, v in body.items() if v is not None and keep.get(k, True)}
+
+
+ELLIPSIS = "\u2026"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters as the TDB counts them, ending in "…"."""
+    text = laravel_trim(text)
+    if len(text) <= limit:
+        return text
+    return laravel_trim(text[: limit - 1]) + ELLIPSIS
+
+
+def fit(body: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with every text that fitted its limit in ``before`` (the statement as built)
+    but no longer does (scrubbing put longer placeholders in) shortened back to the limit."""
+    out = dict(body)
+    for field, limit in MAX_LENGTHS.items():
+        value, original = out.get(field), before.get(field)
+        if (
+            isinstance(value, str)
+            and isinstance(original, str)
+            and len(laravel_trim(original)) <= limit < len(laravel_trim(value))
+        ):
+            out[field] = shorten(value, limit)
+    return out
 
 
 def validate_statement(body: dict[str, Any]) -> Errors:

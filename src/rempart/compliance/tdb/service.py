@@ -36,7 +36,7 @@ from rempart.compliance.tdb.models import (
     STATUSES,
     TdbSubmission,
 )
-from rempart.compliance.tdb.rules import MAX_BATCH, PUID_RE, normalize, validate_statement
+from rempart.compliance.tdb.rules import MAX_BATCH, PUID_RE, fit, normalize, validate_statement
 from rempart.compliance.tdb.schema import MAX_LENGTHS, SCHEMA_VERSION
 from rempart.compliance.tdb.scrub import scrub_statement
 from rempart.config import Settings
@@ -93,6 +93,13 @@ class _Row:
     puid: str
     body: dict[str, Any]
     attempts: int
+
+
+def prepare_statement(body: dict[str, Any], *, source_is_person: bool = True) -> dict[str, Any]:
+    """A statement as we store it for sending: free text scrubbed of personal data (texts that
+    fitted their limit before scrubbing still fit after), then as the TDB stores it."""
+    scrubbed = scrub_statement(body, source_is_person=source_is_person)
+    return normalize(fit(scrubbed, body))
 
 
 def _out(row: TdbSubmission) -> TdbSubmissionOut:
@@ -197,7 +204,7 @@ class TdbSubmitter:
         decision = session.get(Decision, decision_id)
         if decision is None:
             raise NotFound(f"no decision {decision_id}")
-        statement = normalize(scrub_statement(body, source_is_person=source_is_person))
+        statement = prepare_statement(body, source_is_person=source_is_person)
         given = statement.get("puid")
         if given is not None:
             if not isinstance(given, str) or not PUID_RE.fullmatch(given):
