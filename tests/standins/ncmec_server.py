@@ -1,16 +1,16 @@
 """A stand-in for NCMEC's CyberTipline Reporting API (ISP Web Services), a real HTTP server.
 
-Written from requirements.md §5.2–5.3 on its own (it never imports Rempart's builder): its
-tables of element order are transcribed here again, so the two are checked against each other.
-What it enforces:
+Written on its own (it never imports Rempart's builder): the XSD is transcribed here type by
+type (``TYPES``), so builder and stand-in are checked against each other. What it enforces:
 
 - HTTP Basic auth (401 + ``responseCode 2000``);
-- ``/submit``: a ``<report>`` whose children (and those of ``incidentSummary``, ``reporter``,
-  ``reportingPerson``, ``personOrUserReported``, ``internetDetails``, ``webPageIncident``)
-  follow the XSD sequence, with the required elements and enumerations: ``4100`` otherwise,
-  ``4110`` for malformed XML; issues a ``reportId``;
+- ``/submit``: a ``<report>`` valid against the XSD at every depth: children in sequence
+  order, only repeatable ones repeated, required ones present, attributes the type declares
+  and nothing else, values of each simple type (booleans, ``xs:dateTime``, integers,
+  enumerations): ``4100`` otherwise, ``4110`` for malformed XML; issues a ``reportId``;
 - ``/upload`` (multipart ``id`` + ``file``): ``fileId`` and the MD5 ``hash``; 5001 unknown report;
-- ``/fileinfo``: ``<fileDetails>`` in order, for a file of that report (``5002`` otherwise);
+- ``/fileinfo``: ``<fileDetails>`` valid against the XSD, for a file of that report
+  (``5002`` otherwise);
 - ``/finish`` (``5102`` twice), ``/retract`` (``5101`` on a retracted report, also for every
   later action), ``/status``;
 - counts every call per path, and injects failures: ``fail_next(path, code)`` answers with an
@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import itertools
+import re
 import socket
 import threading
 import time
@@ -40,124 +41,317 @@ from fastapi.responses import Response
 
 USER, PASSWORD = "esp-user", "esp-pass"
 
-PERSON = ("firstName", "lastName", "phone", "email", "address", "age", "dateOfBirth")
-SEQUENCES: dict[str, tuple[str, ...]] = {
-    "report": (
-        "incidentSummary",
-        "internetDetails",
-        "lawEnforcement",
-        "reporter",
-        "personOrUserReported",
-        "intendedRecipient",
-        "victim",
-        "additionalInfo",
+# --- The XSD (https://report.cybertip.org/ispws/xsd), transcribed type by type -------------
+# Written from the published schema as the Reporting API documentation and a client generated
+# from that XSD lay it out (element order = xs:sequence order; attributes; simple types), never
+# from Rempart's builder. Notation of a sequence: "name:Type" once at most, "name:Type*"
+# repeatable, "name:Type!" required; Type is a complex type below or a simple type.
+SIMPLE = {"string", "boolean", "dateTime", "date", "int", "long", "double"}
+ENUMS: dict[str, frozenset[str]] = {
+    "IncidentType": frozenset(
+        {
+            "Child Pornography (possession, manufacture, and distribution)",
+            "Child Sex Trafficking",
+            "Child Sex Tourism",
+            "Child Sexual Molestation",
+            "Misleading Domain Name",
+            "Misleading Words or Digital Images on the Internet",
+            "Online Enticement of Children for Sexual Acts",
+            "Unsolicited Obscene Material Sent to a Child",
+        }
     ),
-    "incidentSummary": (
-        "incidentType",
-        "platform",
-        "escalateToHighPriority",
-        "reportAnnotations",
-        "incidentDateTime",
-        "incidentDateTimeDescription",
+    "EventName": frozenset({"Login", "Registration", "Purchase", "Upload", "Other", "Unknown"}),
+    "EmailType": frozenset({"Home", "Work", "Business", "Recovery"}),
+    "PhoneType": frozenset({"Mobile", "Home", "Business", "Work", "Fax", "Internet", "Recovery"}),
+    "AddressType": frozenset({"Home", "Business", "Billing", "Shipping", "Technical"}),
+    "AssociatedAccountType": frozenset(
+        {"Billing", "Linked", "Business", "Creator", "Parent/Guardian", "Other"}
     ),
-    "reporter": (
-        "reportingPerson",
-        "contactPerson",
-        "companyTemplate",
-        "termsOfService",
-        "legalURL",
-    ),
-    "reportingPerson": PERSON,
-    "personOrUserReportedPerson": PERSON,
-    "ipCaptureEvent": ("ipAddress", "eventName", "dateTime", "possibleProxy", "port"),
-    "internetDetails": (
-        "webPageIncident",
-        "emailIncident",
-        "newsgroupIncident",
-        "chatImIncident",
-        "onlineGamingIncident",
-        "cellPhoneIncident",
-        "nonInternetIncident",
-        "peer2peerIncident",
-    ),
-    "webPageIncident": ("url", "additionalInfo", "thirdPartyHostedContent"),
-    "personOrUserReported": (
-        "personOrUserReportedPerson",
-        "vehicleDescription",
-        "espIdentifier",
-        "espService",
-        "compromisedAccount",
-        "screenName",
-        "displayName",
-        "profileUrl",
-        "profileBio",
-        "ipCaptureEvent",
-        "deviceId",
-        "thirdPartyUserReported",
-        "priorCTReports",
-        "groupIdentifier",
-        "accountTemporarilyDisabled",
-        "accountPermanentlyDisabled",
-        "estimatedLocation",
-        "allEmailsReported",
-        "associatedAccount",
-        "additionalInfo",
-    ),
-    "fileDetails": (
-        "reportId",
-        "fileId",
-        "fileName",
-        "originalFileName",
-        "uploadedToEspTimestamp",
-        "locationOfFile",
-        "fileViewedByEsp",
-        "exifViewedByEsp",
-        "publiclyAvailable",
-        "fileRelevance",
-        "fileAnnotations",
-        "industryClassification",
-        "originalFileHash",
-        "ipCaptureEvent",
-        "deviceId",
-        "details",
-        "additionalInfo",
-    ),
+    "FileRelevance": frozenset({"Reported", "Supplemental Reported"}),
+    "Industry": frozenset({"A1", "A2", "B1", "B2"}),
+    "MetadataType": frozenset({"EXIF", "HASH"}),
+    "BatchedReason": frozenset({"VIRAL_POTENTIAL_MEME"}),
 }
-# elements that may appear more than once in a row
-REPEATABLE = {"internetDetails", "intendedRecipient", "victim", "url", "originalFileHash",
-              "displayName", "profileUrl", "ipCaptureEvent", "deviceId", "priorCTReports",
-              "details", "additionalInfo", "phone", "email", "address"}  # fmt: skip
-MANDATORY: dict[str, tuple[str, ...]] = {
-    "report": ("incidentSummary", "reporter"),
-    "incidentSummary": ("incidentType", "incidentDateTime"),
-    "reporter": ("reportingPerson",),
-    "reportingPerson": ("email",),
-    "fileDetails": ("reportId", "fileId"),
-    "ipCaptureEvent": ("ipAddress",),
+
+
+@dataclass(frozen=True)
+class Complex:
+    """A complex type: its xs:sequence (or xs:choice), attributes and simple content."""
+
+    seq: str = ""
+    attrs: tuple[tuple[str, str], ...] = ()
+    text: str | None = None  # simpleContent base type; None: element-only (or empty)
+    choice: bool = False
+
+    def children(self) -> list[tuple[str, str, bool, bool]]:
+        """(name, type, repeatable, required) in sequence order."""
+        out = []
+        for item in self.seq.split():
+            name, _, kind = item.partition(":")
+            out.append((name, kind.rstrip("*!"), "*" in kind, "!" in kind))
+        return out
+
+
+_PERSON = "firstName:string lastName:string phone:Phone* email:Email* address:Address*"
+_DISABLED = (("disabledDate", "dateTime"), ("userNotified", "boolean"),
+             ("userNotifiedDate", "dateTime"))  # fmt: skip
+TYPES: dict[str, Complex] = {
+    "Report": Complex(
+        "batchedReport:BatchedReport incidentSummary:IncidentSummary! "
+        "internetDetails:InternetDetails* lawEnforcement:LawEnforcement reporter:Reporter! "
+        "personOrUserReported:PersonOrUserReported intendedRecipient:IntendedRecipient* "
+        "victim:Victim* additionalInfo:string"
+    ),
+    "BatchedReport": Complex(attrs=(("reason", "BatchedReason"),)),
+    "IncidentSummary": Complex(
+        "incidentType:IncidentType! platform:string escalateToHighPriority:string "
+        "reportAnnotations:ReportAnnotations incidentDateTime:dateTime! "
+        "incidentDateTimeDescription:string"
+    ),
+    "ReportAnnotations": Complex(
+        "sextortion:Empty csamSolicitation:Empty minorToMinorInteraction:Empty spam:Empty "
+        "sadisticOnlineExploitation:Empty"
+    ),
+    "Empty": Complex(),
+    "InternetDetails": Complex(
+        "webPageIncident:WebPageIncident emailIncident:EmailIncident "
+        "newsgroupIncident:NewsgroupIncident chatImIncident:ChatImIncident "
+        "onlineGamingIncident:OnlineGamingIncident cellPhoneIncident:CellPhoneIncident "
+        "nonInternetIncident:NonInternetIncident peer2peerIncident:Peer2peerIncident",
+        choice=True,
+    ),
+    "WebPageIncident": Complex("url:string* additionalInfo:string thirdPartyHostedContent:boolean"),
+    "EmailIncident": Complex("emailAddress:Email* content:string additionalInfo:string"),
+    "NewsgroupIncident": Complex(
+        "name:string emailAddress:Email* content:string additionalInfo:string"
+    ),
+    "ChatImIncident": Complex(
+        "chatClient:string chatRoomName:string content:string additionalInfo:string"
+    ),
+    "OnlineGamingIncident": Complex(
+        "gameName:string console:string content:string additionalInfo:string"
+    ),
+    "CellPhoneIncident": Complex(
+        "phoneNumber:Phone latitude:double longitude:double additionalInfo:string"
+    ),
+    "NonInternetIncident": Complex(
+        "locationName:string incidentAddress:Address* additionalInfo:string"
+    ),
+    "Peer2peerIncident": Complex(
+        "client:string ipCaptureEvent:IpCaptureEvent* fileNames:string additionalInfo:string"
+    ),
+    "LawEnforcement": Complex(
+        "agencyName:string! caseNumber:string officerContact:ContactPerson reportedToLe:boolean "
+        "servedLegalProcessDomestic:boolean servedLegalProcessInternational:ServedInternational"
+    ),
+    "ServedInternational": Complex(attrs=(("fleaCountry", "Country"),), text="boolean"),
+    "Reporter": Complex(
+        "reportingPerson:ReportingPerson! contactPerson:ContactPerson companyTemplate:string "
+        "termsOfService:string legalURL:string"
+    ),
+    "Person": Complex(_PERSON + " age:int dateOfBirth:date"),
+    "ReportingPerson": Complex(
+        "firstName:string lastName:string phone:Phone* email:Email*! address:Address* age:int "
+        "dateOfBirth:date"
+    ),
+    "ContactPerson": Complex(_PERSON),
+    "Address": Complex(
+        "address:string city:string zipCode:string state:State nonUsaState:string country:Country",
+        attrs=(("type", "AddressType"),),
+    ),
+    "Email": Complex(
+        attrs=(("type", "EmailType"), ("verified", "boolean"), ("verificationDate", "dateTime")),
+        text="string",
+    ),
+    "Phone": Complex(
+        attrs=(
+            ("type", "PhoneType"),
+            ("verified", "boolean"),
+            ("verificationDate", "dateTime"),
+            ("countryCallingCode", "string"),
+            ("extension", "string"),
+        ),
+        text="string",
+    ),
+    "PersonOrUserReported": Complex(
+        "personOrUserReportedPerson:Person vehicleDescription:string espIdentifier:string "
+        "espService:string compromisedAccount:boolean screenName:string displayName:string* "
+        "profileUrl:string* profileBio:string ipCaptureEvent:IpCaptureEvent* "
+        "deviceId:DeviceId* thirdPartyUserReported:boolean priorCTReports:long* "
+        "groupIdentifier:string accountTemporarilyDisabled:TemporarilyDisabled "
+        "accountPermanentlyDisabled:PermanentlyDisabled estimatedLocation:EstimatedLocation "
+        "allEmailsReported:boolean associatedAccount:AssociatedAccount* additionalInfo:string"
+    ),
+    "IntendedRecipient": Complex(
+        "intendedRecipientPerson:Person espIdentifier:string espService:string "
+        "compromisedAccount:boolean screenName:string displayName:string* profileUrl:string* "
+        "profileBio:string ipCaptureEvent:IpCaptureEvent* deviceId:DeviceId* "
+        "priorCTReports:long* groupIdentifier:string "
+        "accountTemporarilyDisabled:TemporarilyDisabled "
+        "accountPermanentlyDisabled:PermanentlyDisabled estimatedLocation:EstimatedLocation "
+        "allEmailsReported:boolean additionalInfo:string*"
+    ),
+    "Victim": Complex(
+        "victimPerson:Person espIdentifier:string espService:string compromisedAccount:boolean "
+        "screenName:string displayName:string* profileUrl:string* profileBio:string "
+        "ipCaptureEvent:IpCaptureEvent* deviceId:DeviceId* schoolName:string "
+        "priorCTReports:long* accountTemporarilyDisabled:TemporarilyDisabled "
+        "accountPermanentlyDisabled:PermanentlyDisabled estimatedLocation:EstimatedLocation "
+        "allEmailsReported:boolean associatedAccount:AssociatedAccount* additionalInfo:string"
+    ),
+    "TemporarilyDisabled": Complex(
+        attrs=(*_DISABLED, ("reenabledDate", "dateTime")), text="boolean"
+    ),
+    "PermanentlyDisabled": Complex(attrs=_DISABLED, text="boolean"),
+    "EstimatedLocation": Complex(
+        "city:string region:string countryCode:Country",
+        attrs=(("verified", "boolean"), ("timestamp", "dateTime")),
+    ),
+    "IpCaptureEvent": Complex(
+        "ipAddress:string! eventName:EventName dateTime:dateTime possibleProxy:boolean port:int"
+    ),
+    "DeviceId": Complex("idType:string! idValue:string! eventName:EventName dateTime:dateTime"),
+    "Platform": Complex(attrs=(("thirdPartyUser", "boolean"),), text="string"),
+    "AssociatedAccount": Complex(
+        "platform:Platform firstName:string middleName:string lastName:string "
+        "approximateAge:int dateOfBirth:date phone:Phone* email:Email* "
+        "allEmailsReported:boolean address:Address* espService:string espIdentifier:string "
+        "profileUrl:string* screenName:string displayName:string* profileBio:string "
+        "groupIdentifier:string compromisedAccount:boolean "
+        "accountTemporarilyDisabled:TemporarilyDisabled "
+        "accountPermanentlyDisabled:PermanentlyDisabled ipCaptureEvent:IpCaptureEvent* "
+        "deviceId:DeviceId* priorCTReport:long* additionalInfo:string",
+        attrs=(("type", "AssociatedAccountType"),),
+    ),
+    "FileDetails": Complex(
+        "reportId:long! fileId:string! fileName:string originalFileName:string "
+        "uploadedToEspTimestamp:dateTime locationOfFile:string fileViewedByEsp:boolean "
+        "exifViewedByEsp:boolean publiclyAvailable:boolean fileRelevance:FileRelevance "
+        "potentialMeme:boolean fileAnnotations:FileAnnotations industryClassification:Industry "
+        "originalFileHash:Hash* ipCaptureEvent:IpCaptureEvent deviceId:DeviceId* "
+        "details:Details* additionalInfo:string*"
+    ),
+    "FileAnnotations": Complex(
+        "animeDrawingVirtualHentai:Empty potentialMeme:Empty viral:Empty "
+        "possibleSelfProduction:Empty physicalHarm:Empty violenceGore:Empty bestiality:Empty "
+        "liveStreaming:Empty infant:Empty generativeAi:Empty"
+    ),
+    "Hash": Complex(attrs=(("hashType", "string"),), text="string"),
+    "Details": Complex("nameValuePair:NameValue*", attrs=(("type", "MetadataType"),)),
+    "NameValue": Complex("name:string value:string"),
 }
-ATTRIBUTE_VALUES = {  # enumerated attributes of Person's email and phone
-    ("email", "type"): {"Home", "Work", "Business"},
-    ("phone", "type"): {"Mobile", "Home", "Business", "Work", "Fax", "Internet"},
-    ("email", "verified"): {"true", "false"},
-    ("phone", "verified"): {"true", "false"},
-}
-EVENT_NAMES = {"Login", "Registration", "Purchase", "Upload", "Other", "Unknown"}
-INCIDENT_TYPES = {
-    "Child Pornography (possession, manufacture, and distribution)",
-    "Child Sex Trafficking",
-    "Child Sex Tourism",
-    "Child Sexual Molestation",
-    "Misleading Domain Name",
-    "Misleading Words or Digital Images on the Internet",
-    "Online Enticement of Children for Sexual Acts",
-    "Unsolicited Obscene Material Sent to a Child",
-}
-REPORT_ANNOTATIONS = {"sextortion", "csamSolicitation", "minorToMinorInteraction", "spam"}
-FILE_ANNOTATIONS = {
-    "animeDrawingVirtualHentai", "potentialMeme", "viral", "possibleSelfProduction",
-    "physicalHarm", "violenceGore", "bestiality", "liveStreaming", "infant", "generativeAi",
-}  # fmt: skip
-BOOLEANS = {"true", "false"}
+ROOTS = {"report": "Report", "fileDetails": "FileDetails"}
+REQUIRED_ATTRS = {"Hash": ("hashType",)}
+_ROOT_ATTRS = {"{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"}
+_DATE_TIME = re.compile(r"-?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+_DATE = re.compile(r"-?\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?")
+_CODE = re.compile(r"[A-Z][A-Z0-9]")  # ISO 3166 alpha-2 (and A1, A2, O1) / US state codes
+
+
+def sequences() -> dict[str, tuple[str, ...]]:
+    """Element name -> its children in XSD order, for every element with element content."""
+    out: dict[str, tuple[str, ...]] = {}
+    seen: set[tuple[str, str]] = set()
+
+    def walk(element: str, kind: str) -> None:
+        spec = TYPES.get(kind)
+        if spec is None or (element, kind) in seen:
+            return
+        seen.add((element, kind))
+        kids = spec.children()
+        if kids:
+            out.setdefault(element, tuple(k[0] for k in kids))
+        for name, child_kind, _, _ in kids:
+            walk(name, child_kind)
+
+    for root, kind in ROOTS.items():
+        walk(root, kind)
+    return out
+
+
+def _simple_ok(kind: str, text: str) -> bool:
+    if kind == "string":
+        return True
+    if kind == "boolean":
+        return text in {"true", "false", "1", "0"}
+    if kind == "dateTime":
+        return _DATE_TIME.fullmatch(text) is not None
+    if kind == "date":
+        return _DATE.fullmatch(text) is not None
+    if kind in ("int", "long"):
+        return re.fullmatch(r"[+-]?\d+", text) is not None
+    if kind == "double":
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+    if kind in ("Country", "State"):
+        return _CODE.fullmatch(text) is not None
+    return text in ENUMS[kind]
+
+
+def validate(el: ET.Element, kind: str, path: str = "") -> None:
+    """``el`` against its XSD type: children, order, occurrences, attributes, values."""
+    path = f"{path}/{el.tag}"
+    spec = TYPES.get(kind)
+    if spec is None:  # a simple type: text only
+        if len(el) or el.attrib:
+            raise Refused(4100, f"Validation failed: {path} has simple content")
+        if not _simple_ok(kind, (el.text or "").strip() if kind != "string" else el.text or ""):
+            raise Refused(4100, f"Validation failed: {path} {el.text!r} is not a valid {kind}")
+        return
+    allowed = dict(spec.attrs)
+    for attr, value in el.attrib.items():
+        if attr in _ROOT_ATTRS and path.count("/") == 1:
+            continue
+        if attr not in allowed:
+            raise Refused(4100, f"Validation failed: {path} has no attribute {attr}")
+        if not _simple_ok(allowed[attr], value):
+            raise Refused(4100, f"Validation failed: {path}/@{attr} {value!r}")
+    for attr in REQUIRED_ATTRS.get(kind, ()):
+        if not el.get(attr):
+            raise Refused(4100, f"Validation failed: {path} needs attribute {attr}")
+    text = (el.text or "").strip()
+    if spec.text is not None:
+        if len(el):
+            raise Refused(4100, f"Validation failed: {path} has simple content")
+        if not _simple_ok(spec.text, text):
+            raise Refused(4100, f"Validation failed: {path} {text!r} is not a valid {spec.text}")
+        return
+    if text or any((c.tail or "").strip() for c in el):
+        raise Refused(4100, f"Validation failed: {path} has text outside its elements")
+    kids = spec.children()
+    order = [k[0] for k in kids]
+    names = [c.tag for c in el]
+    if spec.choice and len(names) != 1:
+        raise Refused(4100, f"Validation failed: {path} needs exactly one of {order}")
+    last = -1
+    for i, child in enumerate(el):
+        if child.tag not in order:
+            raise Refused(4100, f"Validation failed: unexpected element {child.tag} in {path}")
+        pos = order.index(child.tag)
+        if pos < last or (pos == last and not kids[pos][2]):
+            raise Refused(4100, f"Validation failed: {child.tag} out of order in {path} (#{i})")
+        last = pos
+        validate(child, kids[pos][1], path)
+    for name, _, _, required in kids:
+        if required and name not in names:
+            raise Refused(4100, f"Validation failed: {path} requires {name}")
+
+
+def check_sequence(doc: ET.Element) -> None:
+    """A whole ``<report>`` or ``<fileDetails>`` against the XSD (4100 when it does not fit)."""
+    kind = ROOTS.get(doc.tag)
+    if kind is None:
+        raise Refused(4100, f"Validation failed: unknown root {doc.tag}")
+    validate(doc, kind)
+
+
+INCIDENT_TYPES = set(ENUMS["IncidentType"])
+SEQUENCES = sequences()
+REPORT_ANNOTATIONS = {n for n, *_ in TYPES["ReportAnnotations"].children()}
+FILE_ANNOTATIONS = {n for n, *_ in TYPES["FileAnnotations"].children()}
 
 
 class Refused(Exception):
@@ -167,27 +361,6 @@ class Refused(Exception):
         super().__init__(description)
         self.code = code
         self.description = description
-
-
-def check_sequence(el: ET.Element) -> None:
-    """Children of ``el`` in XSD order, once each unless repeatable, the required ones present."""
-    order = SEQUENCES.get(el.tag)
-    if order is None:
-        return
-    names = [c.tag for c in el]
-    last = -1
-    for i, name in enumerate(names):
-        if name not in order:
-            raise Refused(4100, f"Validation failed: unexpected element {name} in {el.tag}")
-        pos = order.index(name)
-        if pos < last or (pos == last and name not in REPEATABLE):
-            raise Refused(4100, f"Validation failed: {name} out of order in {el.tag} (#{i})")
-        last = pos
-    for name in MANDATORY.get(el.tag, ()):
-        if name not in names:
-            raise Refused(4100, f"Validation failed: {el.tag} requires {name}")
-    for child in el:
-        check_sequence(child)
 
 
 def parse(body: bytes, root: str) -> ET.Element:
@@ -203,32 +376,14 @@ def parse(body: bytes, root: str) -> ET.Element:
 
 
 def check_report(doc: ET.Element, now: datetime) -> None:
-    """Enumerations and values of a ``<report>``."""
-    summary = doc.find("incidentSummary")
-    assert summary is not None
-    kind = summary.findtext("incidentType")
-    if kind not in INCIDENT_TYPES:
-        raise Refused(4100, f"Validation failed: incidentType {kind!r}")
-    for a in summary.findall("reportAnnotations/*"):
-        if a.tag not in REPORT_ANNOTATIONS or (a.text or "").strip() or len(a):
-            raise Refused(4100, f"Validation failed: reportAnnotations/{a.tag}")
-    try:
-        when = datetime.fromisoformat(summary.findtext("incidentDateTime") or "")
-    except ValueError:
-        raise Refused(4100, "Validation failed: incidentDateTime is not ISO 8601") from None
+    """What a ``<report>`` needs beyond the XSD: a zoned, past incident time, a real email/IP."""
+    check_sequence(doc)
+    when = datetime.fromisoformat(doc.findtext("incidentSummary/incidentDateTime") or "")
     if when.tzinfo is None or when > now:
         raise Refused(4100, "Validation failed: incidentDateTime in the future or without zone")
     if not (doc.findtext("reporter/reportingPerson/email") or "").strip():
         raise Refused(4100, "Validation failed: reportingPerson/email is empty")
-    for el in doc.iter():
-        for attr, value in el.attrib.items():
-            allowed = ATTRIBUTE_VALUES.get((el.tag, attr))
-            if allowed is not None and value not in allowed:
-                raise Refused(4100, f"Validation failed: {el.tag}/@{attr} {value!r}")
     for ev in doc.findall(".//ipCaptureEvent"):
-        name = ev.findtext("eventName")
-        if name is not None and name not in EVENT_NAMES:
-            raise Refused(4100, f"Validation failed: ipCaptureEvent/eventName {name!r}")
         try:
             ipaddress.ip_address((ev.findtext("ipAddress") or "").strip())
         except ValueError:
@@ -236,23 +391,8 @@ def check_report(doc: ET.Element, now: datetime) -> None:
 
 
 def check_file_details(doc: ET.Element) -> None:
-    """Enumerations and values of a ``<fileDetails>``."""
-    for name in ("fileViewedByEsp", "exifViewedByEsp", "publiclyAvailable"):
-        value = doc.findtext(name)
-        if value is not None and value not in BOOLEANS:
-            raise Refused(4100, f"Validation failed: {name} {value!r}")
-    relevance = doc.findtext("fileRelevance", "Reported")
-    if relevance not in {"Reported", "Supplemental Reported"}:
-        raise Refused(4100, f"Validation failed: fileRelevance {relevance!r}")
-    industry = doc.findtext("industryClassification")
-    if industry is not None and industry not in {"A1", "A2", "B1", "B2"}:
-        raise Refused(4100, f"Validation failed: industryClassification {industry!r}")
-    for a in doc.findall("fileAnnotations/*"):
-        if a.tag not in FILE_ANNOTATIONS:
-            raise Refused(4100, f"Validation failed: fileAnnotations/{a.tag}")
-    for h in doc.findall("originalFileHash"):
-        if not h.get("hashType"):
-            raise Refused(4100, "Validation failed: originalFileHash needs hashType")
+    """A ``<fileDetails>`` against the XSD (enumerations, booleans, hashType included)."""
+    check_sequence(doc)
 
 
 @dataclass

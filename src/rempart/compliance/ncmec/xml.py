@@ -2,10 +2,13 @@
 
 NCMEC validates against an XSD whose complex types are ``sequence``s: a child out of order
 is refused with ``responseCode 4100``. Documents are built from plain nested mappings; the
-order comes from ``ORDER`` (requirements.md §5.3), never from the mapping, and a key that the
-element does not have is refused. Conventions of the mapping: a list repeats the element, a
-mapping nests, ``True`` under an annotation group is an empty element, ``"@name"`` keys are
-attributes and ``"#text"`` is the text beside them; ``None`` and ``False`` annotations are left out.
+order comes from ``ORDER`` (the XSD published at ``/ispws/xsd``, as the Reporting API
+documentation describes it), never from the mapping, and a key that the element does not have
+is refused, as is a second occurrence of a child the XSD does not let repeat. Conventions of
+the mapping: a list repeats the element, a mapping nests, ``True`` under an annotation group
+is an empty element, ``"@name"`` keys are attributes and ``"#text"`` is the text beside them
+(``estimatedLocation``'s ``verified``/``timestamp``, an address's ``type``, the dates of
+``accountTemporarilyDisabled``); ``None`` and ``False`` annotations are left out.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ INCIDENT_TYPES = (
     "Online Enticement of Children for Sexual Acts",
     "Unsolicited Obscene Material Sent to a Child",
 )
-REPORT_ANNOTATIONS = ("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam")
+REPORT_ANNOTATIONS = (
+    "sextortion",
+    "csamSolicitation",
+    "minorToMinorInteraction",
+    "spam",
+    "sadisticOnlineExploitation",
+)
 FILE_ANNOTATIONS = (
     "animeDrawingVirtualHentai",
     "potentialMeme",
@@ -46,17 +55,24 @@ FILE_ANNOTATIONS = (
 FILE_RELEVANCE = ("Reported", "Supplemental Reported")
 INDUSTRY_CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
 EVENT_NAMES = ("Login", "Registration", "Purchase", "Upload", "Other", "Unknown")
-EMAIL_TYPES = ("Home", "Work", "Business")
-PHONE_TYPES = ("Mobile", "Home", "Business", "Work", "Fax", "Internet")
+EMAIL_TYPES = ("Home", "Work", "Business", "Recovery")
+PHONE_TYPES = ("Mobile", "Home", "Business", "Work", "Fax", "Internet", "Recovery")
+ADDRESS_TYPES = ("Home", "Business", "Billing", "Shipping", "Technical")
 
 _PERSON = ["firstName", "lastName", "phone", "email", "address", "age", "dateOfBirth"]
+_CONTACT = ["firstName", "lastName", "phone", "email", "address"]  # XSD ContactPerson
 _IP = ["ipAddress", "eventName", "dateTime", "possibleProxy", "port"]
 _DEVICE = ["idType", "idValue", "eventName", "dateTime"]
-_LOCATION = ["city", "region", "countryCode", "verified", "timestamp"]
+# verified and timestamp are attributes of estimatedLocation ("@verified", "@timestamp")
+_LOCATION = ["city", "region", "countryCode"]
 
-# element name -> children in XSD sequence order (requirements.md §5.3)
+# element name -> children in XSD sequence order (the published XSD, /ispws/xsd). Elements
+# with simple content and attributes (email, phone, estimatedLocation's attributes,
+# accountTemporarilyDisabled, accountPermanentlyDisabled, servedLegalProcessInternational,
+# originalFileHash, platform of an associatedAccount) are mappings of "#text" and "@attr".
 ORDER: dict[str, list[str]] = {
     "report": [
+        "batchedReport",
         "incidentSummary",
         "internetDetails",
         "lawEnforcement",
@@ -109,8 +125,8 @@ ORDER: dict[str, list[str]] = {
         "legalURL",
     ],
     "reportingPerson": _PERSON,
-    "contactPerson": _PERSON,
-    "officerContact": _PERSON,
+    "contactPerson": _CONTACT,
+    "officerContact": _CONTACT,
     "personOrUserReportedPerson": _PERSON,
     "intendedRecipientPerson": _PERSON,
     "victimPerson": _PERSON,
@@ -140,9 +156,11 @@ ORDER: dict[str, list[str]] = {
         "intendedRecipientPerson",
         "espIdentifier",
         "espService",
+        "compromisedAccount",
         "screenName",
         "displayName",
         "profileUrl",
+        "profileBio",
         "ipCaptureEvent",
         "deviceId",
         "priorCTReports",
@@ -150,25 +168,58 @@ ORDER: dict[str, list[str]] = {
         "accountTemporarilyDisabled",
         "accountPermanentlyDisabled",
         "estimatedLocation",
+        "allEmailsReported",
         "additionalInfo",
     ],
     "victim": [
         "victimPerson",
         "espIdentifier",
         "espService",
+        "compromisedAccount",
         "screenName",
         "displayName",
         "profileUrl",
+        "profileBio",
         "ipCaptureEvent",
         "deviceId",
         "schoolName",
         "priorCTReports",
+        "accountTemporarilyDisabled",
+        "accountPermanentlyDisabled",
         "estimatedLocation",
+        "allEmailsReported",
+        "associatedAccount",
         "additionalInfo",
     ],
-    "accountTemporarilyDisabled": ["disabledDate", "reenabledDate"],
-    "accountPermanentlyDisabled": ["disabledDate"],
-    "address": ["address", "city", "zipCode", "state", "nonUsaState", "country", "type"],
+    "associatedAccount": [
+        "platform",
+        "firstName",
+        "middleName",
+        "lastName",
+        "approximateAge",
+        "dateOfBirth",
+        "phone",
+        "email",
+        "allEmailsReported",
+        "address",
+        "espService",
+        "espIdentifier",
+        "profileUrl",
+        "screenName",
+        "displayName",
+        "profileBio",
+        "groupIdentifier",
+        "compromisedAccount",
+        "accountTemporarilyDisabled",
+        "accountPermanentlyDisabled",
+        "ipCaptureEvent",
+        "deviceId",
+        "priorCTReport",
+        "additionalInfo",
+    ],
+    # the address type is an attribute ("@type"), not a child
+    "address": ["address", "city", "zipCode", "state", "nonUsaState", "country"],
+    "incidentAddress": ["address", "city", "zipCode", "state", "nonUsaState", "country"],
     "ipCaptureEvent": _IP,
     "deviceId": _DEVICE,
     "estimatedLocation": _LOCATION,
@@ -183,6 +234,7 @@ ORDER: dict[str, list[str]] = {
         "exifViewedByEsp",
         "publiclyAvailable",
         "fileRelevance",
+        "potentialMeme",
         "fileAnnotations",
         "industryClassification",
         "originalFileHash",
@@ -207,6 +259,48 @@ REQUIRED: dict[str, list[str]] = {
     "fileDetails": ["reportId", "fileId"],
 }
 _ANNOTATION_GROUPS = {"reportAnnotations", "fileAnnotations"}
+_PERSON_LISTS = frozenset({"phone", "email", "address"})
+_ACCOUNT_LISTS = frozenset({"displayName", "profileUrl", "ipCaptureEvent", "deviceId"})
+# children the XSD lets repeat (maxOccurs="unbounded"); any other appears at most once
+REPEATED: dict[str, frozenset[str]] = {
+    "report": frozenset({"internetDetails", "intendedRecipient", "victim"}),
+    "webPageIncident": frozenset({"url"}),
+    "emailIncident": frozenset({"emailAddress"}),
+    "newsgroupIncident": frozenset({"emailAddress"}),
+    "nonInternetIncident": frozenset({"incidentAddress"}),
+    "peer2peerIncident": frozenset({"ipCaptureEvent"}),
+    "personOrUserReported": _ACCOUNT_LISTS | {"priorCTReports", "associatedAccount"},
+    "intendedRecipient": _ACCOUNT_LISTS | {"priorCTReports", "additionalInfo"},
+    "victim": _ACCOUNT_LISTS | {"priorCTReports", "associatedAccount"},
+    "associatedAccount": _ACCOUNT_LISTS | _PERSON_LISTS | {"priorCTReport"},
+    "fileDetails": frozenset({"originalFileHash", "deviceId", "details", "additionalInfo"}),
+    "details": frozenset({"nameValuePair"}),
+    **{
+        p: _PERSON_LISTS
+        for p in (
+            "reportingPerson",
+            "contactPerson",
+            "officerContact",
+            "personOrUserReportedPerson",
+            "intendedRecipientPerson",
+            "victimPerson",
+        )
+    },
+}
+CHOICES = {"internetDetails"}  # exactly one child (an xs:choice)
+# (parent, child) pairs where a child shares its name with a group but is a plain value:
+# the street line of an address is ``<address>`` inside ``<address>``
+SIMPLE_CHILDREN = {("address", "address"), ("incidentAddress", "address")}
+ATTRIBUTE_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("email", "type"): EMAIL_TYPES,
+    ("emailAddress", "type"): EMAIL_TYPES,
+    ("phone", "type"): PHONE_TYPES,
+    ("phoneNumber", "type"): PHONE_TYPES,
+    ("address", "type"): ADDRESS_TYPES,
+    ("incidentAddress", "type"): ADDRESS_TYPES,
+    ("batchedReport", "reason"): ("VIRAL_POTENTIAL_MEME",),
+    ("details", "type"): ("EXIF", "HASH"),
+}
 
 
 def text_of(value: Any) -> str:
@@ -220,13 +314,16 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def _fill(element: ET.Element, data: Mapping[str, Any], path: str) -> None:
+def _fill(element: ET.Element, data: Mapping[str, Any], path: str, simple: bool = False) -> None:
     name = element.tag
-    order = ORDER.get(name)
+    order = None if simple else ORDER.get(name)
     attrs = {k: v for k, v in data.items() if k.startswith("@")}
     body = {k: v for k, v in data.items() if not k.startswith("@")}
     for key, value in attrs.items():
         if value is not None:
+            allowed = ATTRIBUTE_VALUES.get((name, key[1:]))
+            if allowed is not None and text_of(value) not in allowed:
+                raise Invalid(f"{path}/@{key[1:]} {value!r} is not one of {list(allowed)}")
             element.set(key[1:], text_of(value))
     if "#text" in body:
         element.text = text_of(body.pop("#text"))
@@ -240,6 +337,12 @@ def _fill(element: ET.Element, data: Mapping[str, Any], path: str) -> None:
     missing = [k for k in REQUIRED.get(name, []) if body.get(k) in (None, [], {})]
     if missing:
         raise Invalid(f"{path} needs {missing[0]}")
+    repeated = REPEATED.get(name, frozenset())
+    for key, value in body.items():
+        if isinstance(value, list) and len(value) > 1 and key not in repeated:
+            raise Invalid(f"{path}/{key} may appear only once")
+    if name in CHOICES and sum(1 for v in body.values() if v not in (None, [], {})) != 1:
+        raise Invalid(f"{path} holds exactly one of {order}")
     for key in order:
         value = body.get(key)
         for one in value if isinstance(value, list) else [value]:
@@ -248,9 +351,10 @@ def _fill(element: ET.Element, data: Mapping[str, Any], path: str) -> None:
             child = ET.SubElement(element, key)
             if name in _ANNOTATION_GROUPS:
                 continue  # an annotation is an empty element
+            simple_child = (name, key) in SIMPLE_CHILDREN
             if isinstance(one, Mapping):
-                _fill(child, one, f"{path}/{key}")
-            elif key in ORDER:
+                _fill(child, one, f"{path}/{key}", simple_child)
+            elif key in ORDER and not simple_child:
                 raise Invalid(f"{path}/{key} needs child elements, not a value")
             else:
                 child.text = text_of(one)
