@@ -1,7 +1,8 @@
 """Generator guardrail: accuracy and time per check-request on the evaluation and held-out sets.
 
 Run from the repository root (``make bench``). The held-out prompts were written after the
-lexicon was frozen: their figure is the honest one.
+lexicon was frozen: their figure is the honest one. ``python bench/bench_genai.py FILE...``
+measures other prompt sets instead (JSONL with ``prompt``, ``expect`` and ``image``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ def main() -> None:
     face = encode(photo("astronaut"), "PNG")
     ctx.genai.check_request("warm up her", face)  # loads the models once
     print(f"{'set':15} {'n':>4} {'lexicon':>8} {'full':>8} {'analyse ms':>11} {'check ms':>9}")
-    for name in ("prompts.jsonl", "heldout.jsonl"):
-        rows = [json.loads(line) for line in Path("tests/genai", name).read_text().splitlines()]
+    # other prompt sets (same JSONL fields: prompt, expect, image) may be named on the command line
+    paths = [Path(a) for a in sys.argv[1:]] or [
+        Path("tests/genai", n) for n in ("prompts.jsonl", "heldout.jsonl")
+    ]
+    for path in paths:
+        name = path.name
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         lexicon_ms: list[float] = []
         check_ms: list[float] = []
         right_lexicon = right_full = 0

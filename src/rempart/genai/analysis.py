@@ -38,6 +38,39 @@ GONE_PREFIXES = ("removed", "gone", "disapear", "vanish", "mising", "dispar", "d
                  "verschwind", "sparisc")  # fmt: skip
 ALL_LANGUAGES = ("en", "fr", "es", "de", "it", "pt")
 ZIEH = frozenset({"zieh", "ziehe", "zieht", "ziehen", "zog"})
+# words between a weak removal verb and its object ("enlève-lui sa robe", "take off all of it")
+OBJECT_SKIP = canonical_set(
+    "the a an her his their its all of off down away up out lui la le les l sa son ses un une "
+    "des du de leur el los las su sus lo le les ella die der das den dem des ihr ihre ihren "
+    "ihrem ihm sein seine seinen ein eine einen mal bitte please pls stp svp porfa this that "
+    "these those ce cet cette ces este esta ese esa estos estas diese dieser dieses diesen "
+    "ihrer seiner seinem dein deine deinen deiner mein meine my your ton ta tes mon ma mes tu"
+)
+# objects that make a weak verb ("strip", "enlève", "quita") mean undressing
+EVERYTHING = canonical_set(
+    "everything all it tout toute tous todo toda alles nothing rien nada nichts"
+)
+MALE_WORDS = canonical_set(
+    "him he man men boy boys guy dude husband boyfriend bf brother dad father uncle "
+    "lui homme garcon mec el hombre chico novio hermano er mann junge freund bruder"
+)
+# a preposition between a removal verb and a garment: something is taken off the garment
+# ("remove the print on her shirt", "enlève la tache sur sa robe", "entferne den Fleck auf")
+ON_GARMENT = canonical_set("on from onto upon sur sobre auf von vom am")
+# "without her top", "sans son haut", "sin blusa", "ohne Oberteil": the garment is missing
+WITHOUT = canonical_set("without sans sin ohne senza sem")
+# "what's under her shirt", "ce qu'il y a sous sa robe", "lo de debajo de la falda"
+UNDER = canonical_set("under beneath underneath sous dessous debajo bajo unter drunter")
+LOOK = canonical_set(
+    "what whats reveal show see expose body skin voir montre revele corps peau ver muestra "
+    "ensena cuerpo piel hay zeig zeige sehen korper haut was"
+)
+# "get her out of that dress": out of + a garment
+OUT_OF = ("out", "of")
+# English weak verbs that take a person as object: "strip the model"
+PERSON_OBJECTS = canonical_set("model models person subject people lady ladies")
+# a garment taken from a thing ("the clothes from the washing line"): not from a person
+FROM_THING = canonical_set("from off de del des du von vom aus")
 FEMALE_WORDS = canonical_set(
     "her she woman women girl girls lady wife girlfriend gf sister mom mother aunt "
     "elle femme fille meuf nana copine soeur ella mujer chica tia novia hermana "
@@ -145,19 +178,58 @@ def analyse(
             i in clothing_at for i in range(h.first, h.last + 4)
         )
 
+    target_at = {
+        i
+        for cue in (lx.CLOTHING, lx.NUDE, lx.INTIMATE, lx.SWIMWEAR, lx.PRONOUN, lx.MINOR)
+        for h in by_cue.get(cue, [])
+        for i in range(h.first, h.last + 1)
+    }
+
+    def elsewhere(h: Hit) -> bool:
+        """A weak verb ("enlève", "quita", "get rid of") whose object is a thing, not a
+        person or a garment: "enlève l'arrière-plan", "quita el coche"."""
+        for i in range(h.last + 1, len(tokens)):
+            if i in target_at:
+                return False
+            t = tokens[i]
+            if t in OBJECT_SKIP:
+                continue
+            person = t in FEMALE_WORDS or t in MALE_WORDS
+            if h.term.lang == "en" and t in PERSON_OBJECTS:
+                person = True
+            return not (t in EVERYTHING or person)
+        return False  # nothing after the verb: "strip", "enlève tout" (a person's photo)
+
     cues: set[str] = set()
     used: list[Hit] = []
     for cue, group in by_cue.items():
         for h in group:
             if cue in (lx.UNDRESS, lx.UNDRESS_WEAK) and near_benign(h):
                 continue
+            if cue == lx.UNDRESS_WEAK and elsewhere(h):
+                continue
             cues.add(cue)
             used.append(h)
+    people_at = target_at - clothing_at
+
+    def from_thing(c: Hit) -> bool:
+        """A garment taken from a thing, with no person in sight: "the clothes from the
+        washing line", "les vêtements de la valise"."""
+        after = tokens[c.last + 1 : c.last + 1 + WINDOW]
+        if not after or after[0] not in FROM_THING or people_at:
+            return False
+        if any(t in FEMALE_WORDS or t in MALE_WORDS for t in tokens):
+            return False
+        return any(c.last + 1 < i <= c.last + WINDOW for i in benign_at)
+
     # a removal verb followed by a garment ("remove her shirt", "enlève sa robe")
     for r in by_cue.get(lx.REMOVE, []):
         for c in by_cue.get(lx.CLOTHING, []):
-            if r.last < c.first <= r.last + WINDOW and not any(
-                r.last < i < c.first for i in benign_at
+            if (
+                r.last < c.first <= r.last + WINDOW
+                and not any(r.last < i < c.first for i in benign_at)
+                and not any(t in ON_GARMENT for t in tokens[r.last + 1 : c.first])
+                and not from_thing(c)
             ):
                 cues.add(lx.UNDRESS)
     # a garment followed by "off" ("shirt off", "Kleid aus"), or by its removal or
@@ -165,12 +237,24 @@ def analyse(
     for c in by_cue.get(lx.CLOTHING, []):
         if c.last + 1 < len(tokens):
             after = norm.tokens[c.last + 1]
-            if prompt[after.start : after.end].casefold() in OFF_WORDS:
-                cues.add(lx.UNDRESS)
+            if re.sub(r"[\W_]", "", prompt[after.start : after.end].casefold()) in OFF_WORDS:
+                cues.add(lx.UNDRESS)  # "shirt off", "d r e s s  o f f"
+        before = tokens[max(0, c.first - 3) : c.first]
+        if any(t in WITHOUT for t in before):
+            cues.add(lx.NUDE)  # "without her top", "ohne Oberteil"
+        for j in range(max(0, c.first - 4), c.first):
+            between = tokens[j + 1 : c.first]
+            if not all(t in OBJECT_SKIP for t in between):
+                continue
+            if tokens[j] in UNDER and any(w in LOOK for w in tokens[max(0, j - 6) : j]):
+                cues.add(lx.UNDRESS)  # "reveal her body under the shirt"
+            if j > 0 and (tokens[j - 1], tokens[j]) == OUT_OF:
+                cues.add(lx.UNDRESS)  # "get her out of that dress"
         following = tokens[c.last + 1 : c.last + 1 + WINDOW]
-        if any(t.startswith(GONE_PREFIXES) for t in following) or any(
-            c.last < r.first <= c.last + WINDOW for r in by_cue.get(lx.REMOVE, [])
-        ):
+        if (
+            any(t.startswith(GONE_PREFIXES) for t in following)
+            or any(c.last < r.first <= c.last + WINDOW for r in by_cue.get(lx.REMOVE, []))
+        ) and not from_thing(c):
             cues.add(lx.UNDRESS)
     # German separable verb: "zieh die Frau auf dem Foto aus"
     for i, t in enumerate(tokens):

@@ -54,16 +54,26 @@ _RAW: dict[str, dict[str, str]] = {
         "| without _ clothes | without _ clothing | no clothes | with no clothes "
         "| see through _ clothes | x ray _ clothes | xray _ clothes | x ray vision | clothes off "
         "| clothing off | take _ clothes off | take _ clothing off | take _ kit off "
-        "| out of _ clothes | nothing on | not wearing anything | wearing nothing",
+        "| out of _ clothes | nothing on | not wearing anything | wearing nothing "
+        "| what s under _ clothes | whats under _ clothes | what is under _ clothes "
+        "| nothing underneath | lift* _ skirt | raise* _ skirt | flip* _ skirt | pull* _ skirt up "
+        "| pull* _ top down | pull* _ pants down | pull* _ trousers down | pull* _ jeans down "
+        "| pull* _ shorts down | pull* _ dress down | no clothes on | no top on | no shirt on "
+        "| no dress on | no bra on",
         "fr": "deshabill* | denud* | devet* | foutre _ poil | a poil | sans vetement* "
         "| sans habit* | sans ses habits | rends _ nue | rendre _ nue | mets _ a poil "
-        "| tout nu | toute nue | nue integrale | rayons x _ vetements",
+        "| tout nu | toute nue | nue integrale | rayons x _ vetements "
+        "| il y a sous _ vetement* | il y a sous _ habits | en dessous de _ vetement* "
+        "| rien dessous | rien en dessous | souleve* _ jupe | releve* _ jupe | baisse* _ pantalon "
+        "| baisse* _ culotte | baisse* _ jean | tomber _ robe | tomber _ jupe | tomber _ haut",
         "es": "desnud* | desvest* | encuer* | sin ropa | sin nada de ropa | quita* _ ropa "
         "| quitar* _ ropa | sacale _ ropa | sacar _ ropa | saca _ ropa | deja* _ desnud* "
-        "| en pelotas | en bolas | kita* _ ropa | kitale",
+        "| en pelotas | en bolas | kita* _ ropa | kitale | hay debajo de _ ropa | nada debajo "
+        "| levanta* _ falda | baja* _ pantalones | baja* _ bragas | subele _ falda",
         "de": "entkleid* | nackig | nackt machen | ohne kleidung | ohne klamotten "
         "| ohne kleider | kleider aus | klamotten aus | kleidung aus | ziehe _ aus "
-        "| zieh _ kleider _ aus | zieh _ klamotten _ aus | rontgenblick | durchsichtig machen",
+        "| zieh _ kleider _ aus | zieh _ klamotten _ aus | rontgenblick | durchsichtig machen "
+        "| nichts drunter | nichts darunter | rock hoch | hose runter | heb* _ rock",
         "it": "spoglia* | svestir* | svesti* | senza vestiti | togli* _ vestiti | nuda integrale",
         "pt": "despir* | dispa | despe* | sem roupa | tira* _ roupa | tirar* _ roupa",
     },
@@ -78,10 +88,13 @@ _RAW: dict[str, dict[str, str]] = {
     },
     REMOVE: {
         "en": "remove* | take off | takeoff | took off | taking off | strip* | peel* | erase* "
-        "| delete* | rip off | tear off | lose | ditch* | get rid | no more",
-        "fr": "enleve* | enlever | retire* | ote* | supprim* | arrach* | efface*",
-        "es": "quita* | sacale | saca* | elimin* | borra* | arranca*",
-        "de": "entfern* | auszieh* | zieh | zieht | weg | runter | loschen",
+        "| delete* | rip off | tear off | lose | ditch* | get rid | no more | take away "
+        "| unzip* | unbutton* | unhook* | unclasp* | unlace* | undo",
+        "fr": "enleve* | enlever | retire* | ote* | supprim* | arrach* | efface* | dezip* "
+        "| deboutonn* | degraf*",
+        "es": "quita* | sacale | saca* | elimin* | borra* | arranca* | desabroch* | retira* "
+        "| desabotona* | bajale",
+        "de": "entfern* | auszieh* | zieh | zieht | weg | runter | loschen | aufknopf* | aufmach*",
         "it": "togli* | rimuov*",
         "pt": "remov* | tira*",
     },
@@ -103,10 +116,15 @@ _RAW: dict[str, dict[str, str]] = {
     NUDE: {
         "en": "naked | nude | nudes | nudity | topless | bottomless | unclothed | in the buff "
         "| birthday suit | bare breast* | bare chest* | bare body | fully exposed | no bra "
-        "| nip slip | undressed | nekkid | n00d* | nudie*",
-        "fr": "nue | nues | nudite | seins nus | topless | a poil | depoitraill*",
-        "es": "desnuda | desnudo | desnudas | desnudos | desnudez | en topless | sin sujetador",
-        "de": "nackt* | nackig | oben ohne | barbusig | entblosst | freizugig",
+        "| nip slip | undressed | nekkid | n00d* | nudie* | half naked | no towel | shirtless "
+        "| bare chested | nothing but a smile | only a smile | only body paint | body paint only "
+        "| without a towel | without towel",
+        "fr": "nue | nues | nudite | seins nus | topless | a poil | depoitraill* "
+        "| tenue d eve | tenue d adam | a moitie nue | sans serviette | torse nu",
+        "es": "desnuda | desnudo | desnudas | desnudos | desnudez | en topless | sin sujetador "
+        "| sin toalla | medio desnuda | sin camiseta | en cueros",
+        "de": "nackt* | nackig | oben ohne | barbusig | entblosst | freizugig | ohne handtuch "
+        "| halbnackt | oberkorperfrei | ohne hemd",
         "it": "nuda | nudo | nude | nudi | nudita | in topless",
         "pt": "nua | nu | nuas | nudez | pelada | pelado",
     },
@@ -119,7 +137,8 @@ _RAW: dict[str, dict[str, str]] = {
         "| legs spread | on all fours | bend over | bent over | twerk* | onlyfans | camgirl "
         "| strip tease | striptease | stripper | lap dance | bdsm | fetish* | bondage "
         "| cum | cumshot | moaning | sultry | kinky | suggestive* | playboy | pinup | pin up "
-        "| boudoir | busty | cleavage | wet tshirt | thirst trap | hot pics | s3x | seggs",
+        "| boudoir | busty | cleavage | wet tshirt | thirst trap | hot pics | s3x | seggs "
+        "| booty | ass out | bare ass | naked ass",
         "fr": "sexe | sexuel* | sexy | porno* | erotique* | obscene | cochonne* | coquine* "
         "| excitant* | seins | tetons | nichons | chatte | bite | baise* | orgasme "
         "| masturb* | suce* | pipe | a quatre pattes | ecarte* _ jambes | cambre* "
@@ -140,12 +159,18 @@ _RAW: dict[str, dict[str, str]] = {
     INTIMATE: {
         "en": "lingerie | underwear | panties | thong | gstring | g string | bra and panties "
         "| negligee | see through | seethrough | sheer | transparent | wet clothes "
-        "| lacy underwear | corset | garter* | stockings and",
+        "| lacy underwear | corset | garter* | stockings and | skimpy outfit | skimpy clothes "
+        "| skimpy dress | skimpy top | scantily | briefs | boxers | boxer shorts | undies | speedo "
+        "| barely dressed | half dressed | revealing outfit",
         "fr": "lingerie | sous vetement* | culotte | string | soutien gorge | nuisette "
-        "| transparent* | porte jarretelle*",
-        "es": "lenceria | ropa interior | bragas | tanga | sujetador | transparente* | ropa mojada",
+        "| transparent* | porte jarretelle* | petite tenue | tenue legere | legerement vetue "
+        "| calecon",
+        "es": "lenceria | ropa interior | bragas | tanga | sujetador | transparente* | ropa mojada "
+        "| ligera de ropa | poca ropa",
         "de": "unterwasche | dessous | reizwasche | hoschen | tanga | string | bh "
-        "| durchsichtig* | transparent* | strapse",
+        "| durchsichtig* | transparent* | strapse | boxershorts | knapp bekleidet "
+        "| sparlich bekleidet "
+        "| leicht bekleidet",
         "it": "lingerie | biancheria intima | intimo | perizoma | mutandine | trasparente",
         "pt": "lingerie | roupa intima | calcinha | fio dental | transparente",
     },
@@ -170,13 +195,14 @@ _RAW: dict[str, dict[str, str]] = {
         "fr": "enfant* | gamin* | gosse* | fillette* | petite fille | petit garcon | mome "
         "| mineur* | ado | ados | adolescent* | collegien* | lyceen* | ecoliere* | ecolier "
         "| bebe | pre ado | preado | jeune fille | gamine | ma fille | sa fille | nymphette "
+        "| eleve | eleves "
         "| pedo*",
         "es": "nino | nina | ninos | ninas | nena | nene | menor | menores | menor de edad "
         "| adolescente* | colegiala* | colegial | chiquilla | chiquillo | cria | bebe "
         "| pequena | pequeno | hija | chavala | escolar | secundaria | prepuber* | pedo*",
         "de": "kind | kinder | kindlich* | madchen | madel | junge | jungen | minderjahrig* "
         "| jugendlich* | teenager | schulerin* | schuler | schulmadchen | baby | kleinkind "
-        "| tochter | grundschul* | unter 18 | pubertierend*",
+        "| tochter | grundschul* | unter 18 | pubertierend* | madels",
         "it": "bambina | bambino | bambini | ragazzina | ragazzino | minorenne | minore "
         "| adolescente | scolaretta | figlia",
         "pt": "crianca* | menina | menino | menor de idade | adolescente | novinha | garotinha "
@@ -205,14 +231,16 @@ _RAW: dict[str, dict[str, str]] = {
         "| this person | this chick | this dude | that woman | that girl | that guy "
         "| the woman in | the girl in | the guy in | the man in | the person in | the lady in "
         "| her photo | his photo | her picture | her pic | her selfie | celebrity | celeb "
-        "| actress | actor | singer | influencer | streamer | youtuber | politician | real person "
+        "| actress | actor | actors | coworkers | singer | influencer | streamer | youtuber "
+        "| politician | real person "
         "| real woman | real girl | taylor swift | emma watson | scarlett johansson "
         "| billie eilish | kim kardashian | selena gomez | ariana grande",
         "fr": "mon ex | ma copine | ma meuf | ma femme | ma collegue | mon collegue | ma voisine "
         "| ma prof | ma camarade | camarade de classe | ma soeur | ma cousine | mon amie "
         "| ma pote | cette femme | cette fille | cette meuf | cette nana | ce mec | ce type "
         "| cet homme | cette personne | la fille de | la femme de | la fille sur | la femme sur "
-        "| la meuf sur | celebrite | actrice | chanteuse | influenceuse | vraie personne",
+        "| la meuf sur | celebrite | actrice | chanteuse | chanteur | influenceuse | influenceur "
+        "| youtubeur | politicien* | vraie personne",
         "es": "mi ex | mi novia | mi esposa | mi mujer | mi companera | mi compa | mi vecina "
         "| mi profesora | mi profe | mi hermana | mi prima | mi amiga | mi jefa | esta mujer "
         "| esta chica | esta tia | este chico | este tio | este hombre | esta persona "
@@ -223,7 +251,7 @@ _RAW: dict[str, dict[str, str]] = {
         "| mitschulerin | meine chefin | meine mitbewohnerin | diese frau | dieses madchen "
         "| diese person | dieser typ | dieser mann | diese tussi | die frau auf | die frau im "
         "| das madchen auf | die person auf | die person im | promi | schauspielerin "
-        "| sangerin | echte person",
+        "| sangerin | schauspieler | echte person",
         "it": "la mia ex | la mia ragazza | mia moglie | la mia collega | mia sorella "
         "| questa donna | questa ragazza | questo ragazzo | attrice | cantante",
         "pt": "minha ex | minha namorada | minha esposa | minha colega | minha irma "
@@ -242,13 +270,14 @@ _RAW: dict[str, dict[str, str]] = {
     EDIT: {
         "en": "make | put | turn | change | edit | dress | give | replace | swap | photoshop "
         "| modify | show | render her | render him | transform | convert | generate her "
-        "| redraw | depict her",
+        "| redraw | depict her | changing | edits | editing",
         "fr": "mets | mettre | met | rends | rendre | habille* | transforme* | change* "
         "| modifie* | fais | faire | montre* | mets la | met la | rends la | fais la "
         "| habille la | montre la",
         "es": "pon | poner | ponla | haz | hazla | viste | vestir | cambia* | convierte "
         "| muestra* | edita* | vistela | dejala | muestrala | deja | dejala",
-        "de": "zieh | ziehe | mach | mache | verwandle | andere | bearbeite | steck | zeig | zeige",
+        "de": "zieh | ziehe | mach | mache | verwandle | andere | bearbeite | steck | zeig | zeige "
+        "| zeigen",
         "it": "metti | rendi | fai | cambia | mostra | mettila | rendila",
         "pt": "coloque | ponha | deixe | deixa | faca | mude | mostre | deixa ela | coloque a",
     },
@@ -285,16 +314,27 @@ _RAW: dict[str, dict[str, str]] = {
         "en": "salad | wound | bandage | dressing | bed | window | tree | doll | mannequin "
         "| chicken | turkey | cake | sandwich | wall | paint | car | furniture | background "
         "| hat | glasses | sunglasses | mask | coat | jacket | scarf | gloves | shoes | watch "
-        "| earrings | necklace | logo | watermark | text | tattoo",
+        "| earrings | necklace | logo | watermark | text | tattoo | stain | stains | spot "
+        "| spots | blemish* | pimple* | acne | wrinkle* | crease* | scratch* | dust | lint "
+        "| hair | fur | print | caption | sticker | label | tag | shadow* | reflection | glare "
+        "| red eye | crowd | photobomber | lamp | pole | sign | trash "
+        "| hanger | hangers | washing line | clothesline | clothes line | rack | closet "
+        "| wardrobe | suitcase | floor | chair | shelf",
         "fr": "salade | plaie | pansement | lit | fenetre | arbre | poupee | fond | chapeau "
         "| lunettes | masque | manteau | veste | echarpe | gants | chaussures | montre "
-        "| logo | texte",
+        "| logo | texte | tache* | bouton* | ride* | rayure* | poussiere | filigrane "
+        "| ariere plan | decor | ombre* | reflet* | cintre* | etendoir | placard "
+        "| valise | sol | chaise | etagere | poils | cheveux | inscription | etiquette",
         "es": "ensalada | herida | vendaje | cama | ventana | arbol | muneca | fondo "
         "| sombrero | gafas | lentes | mascara | abrigo | chaqueta | bufanda | guantes "
-        "| zapatos | reloj | logo | texto",
+        "| zapatos | reloj | logo | texto | mancha* | grano* | arruga* | rayon* | polvo "
+        "| marca de agua | sombra* | reflejo* | percha* | tendedero "
+        "| armario | maleta | suelo | silla | pelo | etiqueta",
         "de": "salat | wunde | verband | bett | fenster | baum | puppe | hintergrund | hut "
         "| brille | sonnenbrille | maske | mantel | jacke | schal | handschuhe | schuhe "
-        "| uhr | logo | text",
+        "| uhr | logo | text | fleck* | pickel | falte* | kratzer | staub | wasserzeichen "
+        "| schatten | spiegelung | kleiderbugel | wascheleine | schrank "
+        "| koffer | boden | stuhl | haare | etikett | aufdruck",
         "it": "insalata | ferita | sfondo | cappello | occhiali | giacca",
         "pt": "salada | ferida | fundo | chapeu | oculos | casaco",
     },

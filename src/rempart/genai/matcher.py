@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from rempart.genai.lexicon import Term, terms
 from rempart.genai.normalize import Normalized, Token, canonical, canonical_set
+from rempart.genai.vocabulary import ORDINARY
 
 GAP = 3  # words a ``_`` may skip
 # common words one typo away from a lexicon word: never matched fuzzily
@@ -143,7 +144,7 @@ class Matcher:
     def known(self, token: str) -> bool:
         """Whether ``token`` is itself a lexicon word (then it is never read as a typo of
         another one: "nudity" is not "nudify", "underwear" is not "underage")."""
-        if token in PROTECTED or token in self.known_words:
+        if token in PROTECTED or token in ORDINARY or token in self.known_words:
             return True
         return any(token[:n] in self.known_stems for n in range(1, len(token) + 1))
 
@@ -153,12 +154,16 @@ class Matcher:
             if token == part.text:
                 return True, False
             k = 0 if gated or self.known(token) else allowance(part.text)
+            if len(token) < 5 and token[0] != part.text[0]:
+                k = 0  # a short word with another first letter is another word ("trip")
             if k and len(token) >= 4 and osa(token, part.text, k) <= k:
                 return True, True
             return False, False
         if token.startswith(part.text):
             return True, False
         k = 0 if gated or self.known(token) else allowance(part.text)
+        if part.text.startswith(token):
+            k = min(k, allowance(token))  # "shot" is a word, not a cut-off "shota"
         if k and len(token) >= 4 and token[0] == part.text[0]:
             for n in range(max(1, len(part.text) - k), min(len(token), len(part.text) + k) + 1):
                 if osa(token[:n], part.text, k) <= k:
@@ -199,9 +204,12 @@ class Matcher:
         hits = [
             h
             for h in hits
-            if not h.term.gated
-            or _lang_ok(h.term.lang, lang)
-            or (h.term.lang != "en" and langs[h.term.lang] - {h.first})
+            if (
+                not h.term.gated
+                or _lang_ok(h.term.lang, lang)
+                or (h.term.lang != "en" and langs[h.term.lang] - {h.first})
+            )
+            and not (h.fuzzy and not _fuzzy_lang_ok(h.term.lang, lang))
         ]
         for i in range(len(tokens) - 1):
             joined = tokens[i] + tokens[i + 1]
@@ -245,6 +253,16 @@ def _lang_ok(term_lang: str, prompt_lang: str) -> bool:
     if term_lang == "en":
         return prompt_lang in ("en", "und")
     return prompt_lang == term_lang
+
+
+def _fuzzy_lang_ok(term_lang: str, prompt_lang: str) -> bool:
+    """A typo is forgiven in the prompt's own language (and English, the lingua franca of
+    prompts), or when the language is unknown: in an English prompt "cover" is a word, not a
+    misspelt Spanish "coger"."""
+    return prompt_lang in ("und", term_lang) or term_lang == "en" or prompt_lang not in LANGS
+
+
+LANGS = frozenset({"en", "fr", "es", "de"})  # what the language guess can answer
 
 
 @lru_cache(maxsize=1)

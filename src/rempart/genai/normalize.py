@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 ZERO_WIDTH = dict.fromkeys(
     map(
         ord,
         "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
-        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff",
+        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff"
+        "\ufe0e\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff",  # emoji modifiers
     ),
     None,
 )
@@ -36,6 +39,15 @@ CONFUSABLES = str.maketrans(
         "μ": "u", "ϲ": "c", "ϳ": "j",
     }
 )  # fmt: skip
+# emoji that stand for a word the lexicon knows ("make her 👙", "no 👗", "🔞"): read as that word
+EMOJI_WORDS = {
+    "\U0001f459": "bikini", "\U0001fa71": "swimsuit", "\U0001fa72": "underwear",
+    "\U0001f457": "dress", "\U0001f45a": "top", "\U0001f455": "shirt", "\U0001f456": "jeans",
+    "\U0001fa73": "shorts", "\U0001f351": "booty",
+    "\U0001f346": "penis", "\U0001f51e": "nsfw", "\U0001fae6": "seductive",
+    "\U0001f476": "baby", "\U0001f9d2": "child", "\U0001f467": "little girl",
+    "\U0001f466": "little boy", "\U0001f3eb": "school", "\U0001f6ab": "no",
+}  # fmt: skip
 LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
      "@": "a", "$": "s", "€": "e", "!": "i", "|": "l", "+": "t"}
@@ -51,6 +63,28 @@ _AGE = re.compile(
 # "aged 16", "age 15", "âgée de 14 ans" (folded), "de 13 años", "im Alter von 12", "età di 15"
 _AGED = re.compile(
     r"\b(?:aged?|age of|agee? de|edad de|alter von|eta di|idade de)\s*(\d{1,2})(?![\d.,])"
+)
+# ages written in words, with a word that makes them an age ("sixteen year old", "quatorze
+# ans", "trece años", "vierzehnjährige"); "one" is left out ("one year ago", "un an")
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+    "seize": 16, "dix sept": 17, "dix-sept": 17,
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15,
+    "dieciseis": 16, "diecisiete": 17,
+    "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+    "neun": 9, "zehn": 10, "elf": 11, "zwolf": 12, "dreizehn": 13, "vierzehn": 14,
+    "funfzehn": 15, "sechzehn": 16, "siebzehn": 17,
+}  # fmt: skip
+_AGE_WORD = re.compile(
+    r"\b("
+    + "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
+    + r")[\s-]*(?:years?[\s-]*old|yrs?[\s-]*old|yo\b|y/o|ans\b|anos\b|jahre?\s*alt"
+    r"|jahrig\w*)"
 )
 _GRADE = re.compile(
     r"(?:(\d{1,2})(?:st|nd|rd|th)?\s*grade|grade\s*(\d{1,2})|(\d{1,2})(?:e|eme|ieme)\s*annee"
@@ -111,6 +145,9 @@ def canonical_set(words: str) -> frozenset[str]:
 
 
 def _fold_char(c: str) -> str:
+    word = EMOJI_WORDS.get(c)
+    if word is not None:
+        return f" {word} "
     return fold(c)
 
 
@@ -145,15 +182,34 @@ def normalize(prompt: str) -> Normalized:
 
 
 def _join_spelled(tokens: list[Token], original: str) -> list[Token]:
-    """Join runs of three or more one-letter tokens: ``u n d r e s s`` → ``undress``."""
+    """Join runs of three or more one-letter tokens: ``u n d r e s s`` → ``undress``.
+
+    Inside a run, a separator unlike the usual one is a word break: ``m.a.k.e h.e.r`` is
+    "make her", ``n a k e d   t e e n`` (wider spaces) is "naked teen".
+    """
     out: list[Token] = []
     run: list[Token] = []
 
-    def flush() -> None:
-        if len(run) >= 3:
-            out.append(Token("".join(t.text for t in run), run[0].start, run[-1].end))
+    def emit(part: list[Token]) -> None:
+        if len(part) >= 3:
+            out.append(Token("".join(t.text for t in part), part[0].start, part[-1].end))
         else:
-            out.extend(run)
+            out.extend(part)
+
+    def flush() -> None:
+        if len(run) < 3:
+            emit(run)
+            run.clear()
+            return
+        seps = [original[a.end : b.start] for a, b in pairwise(run)]
+        usual = Counter(seps).most_common(1)[0][0]
+        part = [run[0]]
+        for sep, t in zip(seps, run[1:], strict=True):
+            if _breaks(sep, usual):
+                emit(part)
+                part = []
+            part.append(t)
+        emit(part)
         run.clear()
 
     for t in tokens:
@@ -168,6 +224,15 @@ def _join_spelled(tokens: list[Token], original: str) -> list[Token]:
     return out
 
 
+def _breaks(sep: str, usual: str) -> bool:
+    """Whether ``sep`` between two spelled-out letters ends a word, given the usual one."""
+    if sep == usual or not any(c.isspace() for c in sep):
+        return False
+    if not usual.isspace():
+        return True  # letters joined by dots, words parted by spaces
+    return not sep.isspace() or len(sep) > len(usual)
+
+
 def _ages(folded: str) -> tuple[int, ...]:
     """Ages stated in the prompt ("12 yo", "14 ans", "13-jährige", "8th grade" → 13)."""
     found: list[int] = []
@@ -175,6 +240,8 @@ def _ages(folded: str) -> tuple[int, ...]:
         found.append(int(m.group(1)))
     for m in _AGED.finditer(folded):
         found.append(int(m.group(1)))
+    for m in _AGE_WORD.finditer(folded):
+        found.append(_NUMBER_WORDS[m.group(1)])
     for m in _GRADE.finditer(folded):
         n = next(int(g) for g in m.groups() if g)
         if 1 <= n <= 12:
