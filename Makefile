@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_provenance.py
 	$(BIN)/python bench/bench_text.py
+	$(BIN)/python bench/bench_edits.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_hashing.py --quick
@@ -44,12 +45,14 @@ bench-quick: $(STAMP)
 	$(BIN)/python bench/bench_ledger.py --quick
 	$(BIN)/python bench/bench_classify.py --quick
 	$(BIN)/python bench/bench_provenance.py
-	$(BIN)/python bench/bench_text.py --quick --no-write
+	$(BIN)/python bench/bench_text.py
+	$(BIN)/python bench/bench_edits.py --quick --no-write
 
 # Retrain the text policy on src/rempart/classify/text/data (then commit weights and metrics).
 text-model: $(STAMP)
 	$(BIN)/rempart text train
 	$(BIN)/python bench/bench_text.py
+	$(BIN)/python bench/bench_edits.py
 
 # Re-pin every dependency to the newest versions pyproject.toml allows (then commit the lock).
 lock:

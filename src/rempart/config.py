@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     hash_url_allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts GET /h/hash?url= may fetch from when enabled."
     )
+    scan_derived_queries: bool = Field(
+        True,
+        description="Add derived PDQ queries to photo scans (borders trimmed, embedded photo, "
+        "collage halves, uncrop guesses, inverted) so edited re-posts still match.",
+    )
     hash_url_allow_private: bool = Field(
         False,
         description="Let URL fetches reach listed hosts on private or loopback addresses "

@@ -150,6 +150,27 @@ def test_rollout_ratio(rempart: Rempart) -> None:
     assert again == answers[:20]  # and the same content always gets the same answer
 
 
+def near(value: str, bit: int) -> str:
+    """``value`` with one bit flipped: another view of the same photo, a distance of 1."""
+    return f"{int(value, 16) ^ (1 << bit):064x}"
+
+
+def test_rollout_rolls_once_per_content_not_once_per_view(rempart: Rempart) -> None:
+    """A photo's orientations and derived crops are one content: a 50 % bank must not match it
+    more often because the scan sent several slightly different views of it."""
+    rempart.banks.create_bank(BankCreate(name="HALF", enabled_ratio=0.5))
+    banked = [rand_pdq() for _ in range(120)]
+    rempart.banks.add_many("HALF", [ContentIn(signals={"pdq": v}) for v in banked])
+    rempart.matcher.sync()
+    per_view = per_content = 0
+    for value in banked:
+        views = [Query(near(value, 3))] + [Query(near(value, 10 + i), f"v{i}") for i in range(7)]
+        per_content += bool(rempart.lookup.lookup("pdq", views, rollout_key=views[0].value).matches)
+        per_view += bool(rempart.lookup.lookup("pdq", views).matches)
+    assert 30 < per_content < 90  # about half the content, as the ratio says
+    assert per_view > 110  # keyed per view, eight rolls: nearly every content gets through
+
+
 def test_exact_signals_and_bank_delete(rempart: Rempart) -> None:
     rempart.banks.create_bank(BankCreate(name="EXACT"))
     md5 = "d41d8cd98f00b204e9800998ecf8427e"

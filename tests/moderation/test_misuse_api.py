@@ -132,6 +132,12 @@ def test_bad_requests_get_problem_details(
         headers=senior,
     )
     assert r.status_code == 404
+    for huge in (2**63, 2**70):  # past the database's integer: the client's error, not a 500
+        body = {"subject_type": "account", "subject_ref": "a", "reason": "r", "decision_id": huge}
+        r = client.post("/v1/misuse/strikes", json=body, headers=senior)
+        assert (r.status_code, r.json()["code"]) == (422, "out_of_range"), r.text
+        r = client.post(f"/v1/misuse/strikes/{huge}/revoke", json={"reason": "r"}, headers=senior)
+        assert r.status_code in (404, 422), r.text
     assert client.post("/v1/misuse/strikes", headers=senior).status_code == 422
     r = client.post("/v1/misuse/strikes/999/revoke", json={"reason": "r"}, headers=senior)
     assert r.status_code == 404

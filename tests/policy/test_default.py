@@ -304,6 +304,9 @@ def test_real_scan_of_a_banked_photo(rempart: Rempart) -> None:
     v = recorded.verdict
     assert v.outcome == "act" and v.preserve and v.open_case is not None
     assert (v.policy, v.policy_version) == ("rempart-default", 2)
+    via = f.matches[0].orientation  # the mirrored copy matched through a mirrored query
+    assert via != "original"
+    assert any(f"via={via}" in e for h in v.hits for e in h.explanations)  # cited
     replay = rempart.policies.replay(recorded.evaluation_id)
     assert replay.agrees and replay.differences == []
     other = rempart.scanner.scan(encode(photo(44)))

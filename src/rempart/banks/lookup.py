@@ -17,7 +17,7 @@ from rempart.banks.schemas import BankOut
 from rempart.banks.services import bank_out, is_active
 from rempart.clock import Clock, utcnow
 from rempart.config import Settings
-from rempart.signals.pdq import pdq_hex_to_array
+from rempart.signals.pdq import DIHEDRAL_ORDER, pdq_hex_to_array
 from rempart.signals.types import PDQ, SIGNAL_TYPES, TEXT, VPDQ
 from rempart.signals.vpdq import VpdqFrame
 from rempart.store.db import Database
@@ -25,6 +25,8 @@ from rempart.store.models import Bank, BankContent, ContentSignal
 
 if TYPE_CHECKING:
     from rempart.banks.text import TextIndex
+
+DIHEDRAL_LABELS = frozenset(DIHEDRAL_ORDER[1:])  # queries a bank's ``match_dihedral`` gates
 
 
 class Match(BaseModel):
@@ -62,10 +64,18 @@ class LookupResult(BaseModel):
 
 @dataclass(frozen=True)
 class Query:
-    """One value to look up, with its label (e.g. ``original`` or ``mirror``)."""
+    """One value to look up, with its label: ``original``, a dihedral orientation (``rot90``,
+    ``flip_y`` ...; only banks with ``match_dihedral``), or a derived query of the scan's
+    (``trimmed``, ``content``, ``split``, ``inverted``; see ``rempart.scan.variants``)."""
 
     value: str
     orientation: str = "original"
+
+
+def is_dihedral(label: str) -> bool:
+    """Whether a query label involves a rotation or mirror (``rot90``, ``content+flip_y``):
+    those are for banks with ``match_dihedral`` only; ``trimmed`` or ``inverted`` are not."""
+    return any(part in DIHEDRAL_LABELS for part in label.split("+"))
 
 
 def rollout_allows(bank: BankOut, value: str) -> bool:
@@ -122,8 +132,14 @@ class LookupService:
         bank_names: Sequence[str] | None = None,
         include_disabled: bool = False,
         bypass_coinflip: bool = False,
+        rollout_key: str | None = None,
     ) -> LookupResult:
-        """Match values of one signal type (PDQ, text or exact types) against the banks."""
+        """Match values of one signal type (PDQ, text or exact types) against the banks.
+
+        ``rollout_key``: when the queries are views of one piece of content (its orientations
+        and derived crops), the value its rollout roll is keyed on, so a bank at 50 % answers
+        for the content once rather than once per view.
+        """
         banks = self._eligible(self.banks(), bank_names, include_disabled)
         if not banks or not queries:
             return LookupResult()
@@ -143,9 +159,10 @@ class LookupService:
                 bank = banks.get(c.bank_id)
                 if bank is None or c.distance > self.threshold(bank, signal_type):
                     continue
-                if q.orientation != "original" and not bank.match_dihedral:
+                if not bank.match_dihedral and is_dihedral(q.orientation):
                     continue
-                if not (bypass_coinflip or include_disabled or rollout_allows(bank, q.value)):
+                key = rollout_key or q.value
+                if not (bypass_coinflip or include_disabled or rollout_allows(bank, key)):
                     continue
                 kept.append((c, q, bank))
         return self._hydrate(signal_type, kept, include_disabled)

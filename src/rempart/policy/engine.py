@@ -118,6 +118,8 @@ def _match(c: MatchCond, facts: Facts) -> Result:
     text += f" {best.signal_type} distance={best.distance}"
     if c.max_distance is not None:
         text += f" <= {c.max_distance}"
+    if best.orientation != "original":
+        text += f" via={best.orientation}"
     if best.content_id is not None:
         text += f" entry={best.content_id}"
     if best.suppressed:

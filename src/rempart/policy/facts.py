@@ -65,6 +65,11 @@ class MatchFact(FactModel):
     signal_id: int | None = None
     external_id: Text | None = None
     query_match_pct: float | None = None
+    orientation: Text = Field(
+        "original",
+        description="the query that matched: the file's own hash, a rotation or mirror, or a "
+        "derived query (trimmed borders, the photo inside a screenshot, an uncrop guess...)",
+    )
     suppressed: bool = Field(False, description="a negative bank suppressed this match")
 
 
@@ -163,6 +168,7 @@ class Facts(FactModel):
                         signal_id=m.signal_id,
                         external_id=m.external_id,
                         query_match_pct=m.query_match_pct,
+                        orientation=m.orientation,
                         suppressed=suppressed,
                     )
                 )

@@ -13,6 +13,8 @@ from rempart.banks.lookup import LookupResult, LookupService, Match, Query, merg
 from rempart.classify.image.schemas import ClassificationReport
 from rempart.classify.text.service import TextReport
 from rempart.config import MediaLimits, Settings
+from rempart.scan.variants import LABELS as VARIANT_LABELS
+from rempart.scan.variants import Derived, derive
 from rempart.signals.hashing import PhotoSignals, VideoSignals, hash_content
 from rempart.signals.pdq import DIHEDRAL_ORDER
 from rempart.signals.provenance.schemas import ProvenanceReport
@@ -82,6 +84,9 @@ class ScanService:
         self.provenance: Analysers | None = None
         self.classifiers: Classifiers | None = None
         self.text_classifier: Callable[[], TextClassifier] | None = None
+        # derived query hashes of photos (borders trimmed, embedded photo, inverted): see
+        # ``rempart.scan.variants``; False: the file's own PDQ and its orientations only
+        self.query_variants = settings.scan_derived_queries
 
     def scan_text(
         self, text: str, lang: str | None = None, *, banks: Sequence[str] | None = None
@@ -144,13 +149,18 @@ class ScanService:
         """
         t0 = time.perf_counter()
         sig = self.hash(data, content_type, fast=True)
-        t1 = time.perf_counter()
-        result = self.match_signals(sig, banks=banks, bypass_coinflip=bypass_coinflip)
+        derived: list[Derived] = []
+        if self.query_variants and isinstance(sig, PhotoSignals):
+            derived = derive(data, self.limits, sig.pdq, min_quality=self.settings.pdq_min_quality)
+        tv = time.perf_counter()
+        result = self.match_signals(
+            sig, banks=banks, bypass_coinflip=bypass_coinflip, derived=derived
+        )
         t2 = time.perf_counter()
         result.size_bytes = len(data)
         result.timings_ms = {
-            "hash": round((t1 - t0) * 1000, 3),
-            "match": round((t2 - t1) * 1000, 3),
+            "hash": round((tv - t0) * 1000, 3),  # the file's hashes and the derived queries
+            "match": round((t2 - tv) * 1000, 3),
         }
         if analyse:
             self.analyse(data, result)
@@ -208,8 +218,13 @@ class ScanService:
         *,
         banks: Sequence[str] | None = None,
         bypass_coinflip: bool = False,
+        derived: Sequence[Derived] = (),
     ) -> ScanResult:
-        """Match already computed signals of one piece of content."""
+        """Match already computed signals of one piece of content.
+
+        ``derived`` are extra PDQ queries of a photo (``rempart.scan.variants``); a match
+        through one has that query's label as its ``orientation``, and a note says so.
+        """
         out = self.describe(sig)
         look = self.lookup
 
@@ -221,14 +236,23 @@ class ScanService:
         results: list[LookupResult] = [exact(SHA256, sig.sha256)]
         if isinstance(sig, PhotoSignals):
             results.append(exact(MD5, sig.md5))
+            queries: list[Query] = []
             if sig.pdq is not None and sig.pdq.quality >= self.settings.pdq_min_quality:
                 queries = [Query(sig.pdq.hex)]
                 queries += [
                     Query(h, label)
                     for h, label in zip(sig.pdq_dihedral, DIHEDRAL_LABELS, strict=False)
                 ]
+            queries += [Query(d.pdq.hex, d.label) for d in derived]
+            if queries:
                 results.append(
-                    look.lookup(PDQ, queries, bank_names=banks, bypass_coinflip=bypass_coinflip)
+                    look.lookup(
+                        PDQ,
+                        queries,
+                        bank_names=banks,
+                        bypass_coinflip=bypass_coinflip,
+                        rollout_key=queries[0].value,
+                    )
                 )
         else:
             results.append(exact(VIDEO_MD5, sig.video_md5))
@@ -246,4 +270,9 @@ class ScanService:
         out.suppressed = merged.suppressed
         out.negative_hits = merged.negative_hits
         out.matched = bool(merged.matches)
+        boxes = {d.label: d.box for d in derived}
+        for label in sorted({m.orientation for m in merged.matches} & set(boxes)):
+            what = VARIANT_LABELS.get(label.split("+")[0].split(":")[0], "")
+            where = f", the rectangle {boxes[label]} of the image" if boxes[label] else ""
+            out.notes.append(f"matched through the derived PDQ query '{label}' ({what}{where})")
         return out
