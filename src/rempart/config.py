@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     pdq_threshold: int = Field(31, description="Default PDQ match distance (HMA's value).")
     pdq_min_quality: int = Field(50, description="PDQ hashes below this quality never match.")
+    bank_augment: bool = Field(
+        True,
+        description="Photos banked from their bytes also store PDQs of their crops and small "
+        "rotations (derived signals: matched, never exported).",
+    )
     pdq_fast: bool = Field(
         True, description="Scans of large JPEGs hash a reduced decode (5-20x faster)."
     )

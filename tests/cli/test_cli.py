@@ -40,6 +40,8 @@ def test_bank_import_scan_flow(home: Path) -> None:
     (folder / "copy.jpg").write_bytes(encode(ImageOps.mirror(img), quality=50))
     (folder / "other.png").write_bytes(encode(photo(77), "PNG"))
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    w, h = img.size  # a quarter cropped away: matches only through the banked crops
+    (folder / "cropped.jpg").write_bytes(encode(img.crop((w // 8, h // 8, w - w // 8, h - h // 8))))
     code, out, err = run(
         "bank",
         "create",
@@ -57,6 +59,7 @@ def test_bank_import_scan_flow(home: Path) -> None:
     rows = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
     assert rows["copy.jpg"]["matched"] is True
     assert rows["copy.jpg"]["matches"][0]["bank"] == "KNOWN"
+    assert rows["cropped.jpg"]["matched"] is True
     assert rows["other.png"]["matched"] is False
     assert "error" in rows["broken.jpg"]
     code, out, _ = run("hash", str(known))

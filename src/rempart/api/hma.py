@@ -29,6 +29,7 @@ from starlette.datastructures import FormData, UploadFile
 from rempart.api.auth import HmaCurator, HmaHasher, HmaMatcher, Public, ctx
 from rempart.api.fetch import fetch_url
 from rempart.api.problems import ProblemError
+from rempart.banks.augment import augment_upload
 from rempart.banks.lookup import LookupResult, Match
 from rempart.banks.lookup import Query as LQuery
 from rempart.banks.schemas import (
@@ -676,8 +677,11 @@ def _add(
     kind: str,
     note: str,
     metadata: dict[str, Any],
+    data: bytes | None = None,
 ) -> dict[str, Any]:
-    """HMA's ``_bank_add_signals``: ``{"id": ..., "signals": {type: value}}``."""
+    """HMA's ``_bank_add_signals``: ``{"id": ..., "signals": {type: value}}``. ``data``: the
+    uploaded photo, whose bank-side augments (``banks.augment``) are stored as derived
+    signals (matched, never listed)."""
     if not signals:
         raise ProblemError(400, "No signals given")
     norm: dict[str, str] = {}
@@ -689,6 +693,9 @@ def _add(
             norm[st] = info.normalize(value)
         except SignalError as exc:
             raise ProblemError(400, f"Invalid {st} signal: {exc}") from exc
+    derived = []
+    if data is not None and kind == "photo":
+        derived = augment_upload(rempart.settings, rempart.limits, data, norm)
     item = rempart.banks.add_content(
         bank,
         ContentIn(
@@ -699,6 +706,7 @@ def _add(
             external_id=metadata.get("content_id"),
             provenance="hma-api",
         ),
+        derived,
     )
     return {"id": item.id, "signals": item.signals}
 
@@ -779,7 +787,7 @@ async def content_add(
         raise ProblemError(400, "Neither `url` nor multipart file upload was received")
     kind, sig = await _hash(rempart, data, ct, fast=False)
     hashes = _banked_signals(rempart, sig, kind, types)
-    return await run_in_threadpool(_add, rempart, bank_name, hashes, kind, note_text, meta)
+    return await run_in_threadpool(_add, rempart, bank_name, hashes, kind, note_text, meta, data)
 
 
 @router.post("/c/bank/{bank_name}/signal", dependencies=[HmaCurator])

@@ -13,6 +13,7 @@ from rempart.api.metrics import MATCHES, SCANS
 from rempart.api.problems import ProblemError
 from rempart.api.uploads import read_upload
 from rempart.banks import io as bank_io
+from rempart.banks.augment import augment_upload
 from rempart.banks.lookup import LookupResult
 from rempart.banks.lookup import Query as LookupQuery
 from rempart.banks.schemas import (
@@ -203,13 +204,17 @@ def add_media(
 ) -> ContentOut:
     """Bank an item by uploading it: it is hashed and only the hashes are kept."""
     rempart = ctx(request)
-    sig = rempart.scanner.hash(read_upload(file, rempart.limits))
+    data = read_upload(file, rempart.limits)
+    sig = rempart.scanner.hash(data)
     signals = rempart.scanner.describe(sig).signals
+    kind = sig_type(signals)
+    derived = (
+        augment_upload(rempart.settings, rempart.limits, data, signals) if kind == "photo" else []
+    )
     return rempart.banks.add_content(
         name,
-        ContentIn(
-            signals=signals, content_type=sig_type(signals), note=note, provenance=provenance
-        ),
+        ContentIn(signals=signals, content_type=kind, note=note, provenance=provenance),
+        derived,
     )
 
 

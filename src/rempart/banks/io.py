@@ -189,7 +189,8 @@ def _error(report: ImportReport, line: int, message: str) -> None:
 
 
 def export_rows(service: BankService, bank: str, page: int = 50_000) -> Iterator[dict[str, Any]]:
-    """Every (item, signal) of a bank as a flat dict, streamed by id."""
+    """Every (item, signal) of a bank as a flat dict, streamed by id; derived signals (bank-side
+    augments, ``banks.augment``) are not the item's hashes and are left out."""
     b = service.get_bank(bank)
     last = 0
     while True:
@@ -199,6 +200,7 @@ def export_rows(service: BankService, bank: str, page: int = 50_000) -> Iterator
                     select(BankContent, ContentSignal)
                     .join(ContentSignal, ContentSignal.content_id == BankContent.id)
                     .where(BankContent.bank_id == b.id, ContentSignal.id > last)
+                    .where(ContentSignal.derived.is_(None))  # augments are not the item's
                     .order_by(ContentSignal.id)
                     .limit(page)
                 )

@@ -266,7 +266,7 @@ class LookupService:
                 banked_signal=sig.signal_value,
                 query_signal=q.value,
                 distance=c.distance,
-                orientation=q.orientation,
+                orientation=_orientation(q.orientation, sig.derived),
                 negative=bank.negative,
                 dsa_category=bank.dsa_category,
                 specifications=bank.specifications,
@@ -284,6 +284,14 @@ class LookupService:
             ):
                 best[content.id] = m
         return split_negative(list(best.values()))
+
+
+def _orientation(query: str, derived: str | None) -> str:
+    """The match's ``orientation`` label: the query variant's, plus ``banked:<label>`` when the
+    banked hash that matched is a bank-side augment (``banks.augment``), not the item's own."""
+    if derived is None:
+        return query
+    return f"banked:{derived}" if query == "original" else f"{query}+banked:{derived}"
 
 
 def split_negative(found: Sequence[Match]) -> LookupResult:

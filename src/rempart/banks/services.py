@@ -25,7 +25,7 @@ from rempart.banks.schemas import (
 from rempart.clock import Clock, as_utc, utcnow
 from rempart.errors import Conflict, Invalid, NotFound
 from rempart.events import NO_LOG, EventLog, current_actor
-from rempart.signals.types import SIGNAL_TYPES, SignalError
+from rempart.signals.types import PDQ, SIGNAL_TYPES, SignalError
 from rempart.store.bulk import insert_returning_ids, insert_rows
 from rempart.store.db import Database
 from rempart.store.models import RANGE_OP, Bank, BankContent, ContentSignal, SignalChange
@@ -69,7 +69,7 @@ def content_out(row: BankContent, bank_name: str) -> ContentOut:
         id=row.id,
         bank=bank_name,
         content_type=row.content_type,
-        signals={s.signal_type: s.signal_value for s in row.signals},
+        signals={s.signal_type: s.signal_value for s in row.signals if s.derived is None},
         note=row.note,
         provenance=row.provenance,
         external_id=row.external_id,
@@ -179,9 +179,17 @@ class BankService:
             return int(s.scalar(q) or 0)
 
     # --- content -----------------------------------------------------------------------
-    def add_content(self, bank_name: str, item: ContentIn) -> ContentOut:
-        """Bank one item given by its signals."""
+    def add_content(
+        self, bank_name: str, item: ContentIn, derived: Sequence[tuple[str, str]] = ()
+    ) -> ContentOut:
+        """Bank one item given by its signals.
+
+        ``derived``: ``(label, pdq hex)`` bank-side augments of a photo (``banks.augment``),
+        stored as PDQ signals marked ``derived``: indexed and matched, never shown as the
+        item's hashes, removed with it.
+        """
         signals = normalize_signals(item.signals)
+        extra = [(label[:32], normalize_signals({PDQ: value})[PDQ]) for label, value in derived]
         with self.db.session() as s:
             lock_change_log(s)
             bank = self._bank(s, bank_name)
@@ -201,6 +209,9 @@ class BankService:
             row.signals = [
                 ContentSignal(bank_id=bank.id, signal_type=k, signal_value=v)
                 for k, v in signals.items()
+            ] + [
+                ContentSignal(bank_id=bank.id, signal_type=PDQ, signal_value=v, derived=label)
+                for label, v in extra
             ]
             s.add(row)
             s.flush()
@@ -215,7 +226,15 @@ class BankService:
                 )
                 for sig in row.signals
             )
-            self._event(s, "bank_content", bank.name, op="add", content_id=row.id, signals=signals)
+            self._event(
+                s,
+                "bank_content",
+                bank.name,
+                op="add",
+                content_id=row.id,
+                signals=signals,
+                **({"derived": [label for label, _ in extra]} if extra else {}),
+            )
             return content_out(row, bank.name)
 
     def add_many(

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from rempart.banks import io as bank_io
+from rempart.banks.augment import augment_upload
 from rempart.banks.schemas import BankCreate, BankSettings, ContentIn, ContentUpdate
 from rempart.cli.common import console, handled, services
 
@@ -177,7 +178,8 @@ def add(
     with services() as ctx:
         added = 0
         for path in files or []:
-            sig = ctx.scanner.hash(path.read_bytes())
+            data = path.read_bytes()
+            sig = ctx.scanner.hash(data)
             signals = ctx.scanner.describe(sig).signals
             kind = "video" if "video_md5" in signals else "photo"
             item = ContentIn(
@@ -186,7 +188,10 @@ def add(
                 note=note,
                 provenance=provenance or str(path.name),
             )
-            out = ctx.banks.add_content(name, item)
+            derived = (
+                augment_upload(ctx.settings, ctx.limits, data, signals) if kind == "photo" else []
+            )
+            out = ctx.banks.add_content(name, item, derived)
             console.print(f"{path}: content {out.id}")
             added += 1
         if signal:

@@ -98,6 +98,9 @@ class ContentSignal(Base):
     bank_id: Mapped[int] = mapped_column(Integer)
     signal_type: Mapped[str] = mapped_column(String(32))
     signal_value: Mapped[str] = mapped_column(Text)
+    # None: the item's own signal; else the label of a bank-side augment (banks/augment.py),
+    # matched like the others but never shown or exported as the item's hash
+    derived: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
 
     content: Mapped[BankContent] = relationship(back_populates="signals")
 
