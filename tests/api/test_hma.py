@@ -112,7 +112,7 @@ def test_hash_add_lookup_flow(app_client: TestClient, keys: dict[str, str]) -> N
     assert app_client.delete(f"/c/bank/TEST_BANK/content/{cid}", headers=h).json() == {"deleted": 0}
 
 
-def wait_for(fetch: Callable[[], Any], expected: Any, timeout: float = 1.0) -> Any:
+def wait_for(fetch: Callable[[], Any], expected: Any, timeout: float = 2.0) -> Any:
     """Poll until ``fetch()`` equals ``expected`` or ``timeout`` passes; returns the last value."""
     deadline = time.monotonic() + timeout
     value = fetch()

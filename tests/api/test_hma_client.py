@@ -20,7 +20,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from threatexchange.signal_type.pdq.signal import PdqSignal
 
 from rempart.api.app import create_app
 from rempart.context import Rempart
+from tests.api.test_hma import wait_for
 from tests.conftest import encode, photo
 
 
@@ -88,16 +89,6 @@ def with_key(server: str, key: str, user: str = "hma") -> str:
 def hma(server: str, keys: dict[str, str]) -> Hma:
     """A client whose base URL carries an admin key."""
     return Hma(with_key(server, keys["admin"]))
-
-
-def wait_for(fetch: Callable[[], Any], expected: Any, timeout: float = 2.0) -> Any:
-    """Poll until ``fetch()`` equals ``expected`` (the index picks changes up within a second)."""
-    deadline = time.monotonic() + timeout
-    value = fetch()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(0.05)
-        value = fetch()
-    return value
 
 
 def create_bank(client: Hma, name: str) -> None:

@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from rempart.clock import as_utc
 from rempart.context import Rempart
@@ -142,9 +143,7 @@ def _claim(ctx: Rempart, referral_id: str) -> LawEnforcementReferral | None:
         )
         if getattr(done, "rowcount", 0) != 1:
             return None
-        row = s.scalars(
-            select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
-        ).one()
+        row = _referral(s, referral_id)
         s.expunge(row)
         return row
 
@@ -163,11 +162,7 @@ def deliver(
     """
     conf = conf or Art18Settings()
     with ctx.db.session() as s:
-        current = s.scalars(
-            select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
-        ).first()
-        if current is None:
-            raise NotFound(f"no referral {referral_id}")
+        current = _referral(s, referral_id)
         if current.sent_at is not None:
             raise Conflict(f"referral {referral_id} was already sent at {current.sent_at}")
         if current.endpoint is None:
@@ -207,9 +202,7 @@ def deliver(
         return _failed(ctx, conf, referral_id, str(exc), by)
     now = ctx.clock()
     with ctx.db.session() as s:
-        live = s.scalars(
-            select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
-        ).one()
+        live = _referral(s, referral_id)
         live.sent_at, live.sent_by, live.channel = now, by, row.endpoint[:255]
         live.delivery_attempts += 1
         live.delivery_response = response
@@ -237,9 +230,7 @@ def _failed(
     """Record a failed attempt and schedule the next (or give up at the cap)."""
     now = as_utc(ctx.clock())
     with ctx.db.session() as s:
-        row = s.scalars(
-            select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
-        ).one()
+        row = _referral(s, referral_id)
         row.delivery_attempts += 1
         n = row.delivery_attempts
         gave_up = n >= conf.delivery_max_attempts
@@ -293,9 +284,15 @@ def deliver_due(ctx: Rempart, conf: Art18Settings | None = None) -> list[Deliver
 def delivered(ctx: Rempart, referral_id: str) -> ReferralOut:
     """The referral as recorded now (after an attempt)."""
     with ctx.db.session() as s:
-        row = s.scalars(
-            select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"no referral {referral_id}")
+        row = _referral(s, referral_id)
         return ReferralOut.model_validate(row)
+
+
+def _referral(s: Session, referral_id: str) -> LawEnforcementReferral:
+    """The referral row by its id, or NotFound."""
+    row = s.scalars(
+        select(LawEnforcementReferral).where(LawEnforcementReferral.referral_id == referral_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no referral {referral_id}")
+    return row
